@@ -1,0 +1,171 @@
+package ice
+
+import (
+	"bytes"
+	"compress/bzip2"
+	"encoding/binary"
+	"fmt"
+	"io"
+)
+
+// HeaderSize is the size of every Ice protocol message header.
+const HeaderSize = 14
+
+// DefaultMessageSizeMax is Ice's default Ice.MessageSizeMax (1 MiB).
+const DefaultMessageSizeMax = 1 << 20
+
+// MessageType is the message type byte of the header.
+type MessageType byte
+
+const (
+	RequestMsg            MessageType = 0
+	BatchRequestMsg       MessageType = 1
+	ReplyMsg              MessageType = 2
+	ValidateConnectionMsg MessageType = 3
+	CloseConnectionMsg    MessageType = 4
+)
+
+func (t MessageType) String() string {
+	switch t {
+	case RequestMsg:
+		return "request"
+	case BatchRequestMsg:
+		return "batch request"
+	case ReplyMsg:
+		return "reply"
+	case ValidateConnectionMsg:
+		return "validate connection"
+	case CloseConnectionMsg:
+		return "close connection"
+	}
+	return fmt.Sprintf("unknown message type %d", byte(t))
+}
+
+// Compression status byte of the header.
+const (
+	// Uncompressed: the body is plain and the sender does not want a
+	// compressed reply.
+	Uncompressed byte = 0
+	// AcceptsCompressedReply: the body is plain, but the reply may be
+	// compressed.
+	AcceptsCompressedReply byte = 1
+	// Compressed: the body is a bzip2 stream preceded by the uncompressed
+	// message size.
+	Compressed byte = 2
+)
+
+// Header is a decoded message header.
+type Header struct {
+	Type        MessageType
+	Compression byte
+	// Size is the whole message size, header included, as on the wire
+	// (for a compressed message, the compressed size).
+	Size int
+}
+
+var magic = [4]byte{'I', 'c', 'e', 'P'}
+
+// ParseHeader decodes and checks a 14-byte header: magic, protocol and
+// encoding versions, a known message type and compression status, and a
+// size between the header size and max (max <= 0 means the Ice default).
+// It is called before any buffer for the body is allocated.
+func ParseHeader(b []byte, max int) (Header, error) {
+	if len(b) < HeaderSize {
+		return Header{}, truncated("message header", HeaderSize, len(b))
+	}
+	if [4]byte(b[0:4]) != magic {
+		return Header{}, malformed("bad magic % x", b[0:4])
+	}
+	if b[4] != 1 {
+		return Header{}, malformed("unsupported protocol version %d.%d", b[4], b[5])
+	}
+	if b[6] != 1 || b[7] != 0 {
+		return Header{}, malformed("unsupported protocol encoding %d.%d", b[6], b[7])
+	}
+	h := Header{Type: MessageType(b[8]), Compression: b[9]}
+	if h.Type > CloseConnectionMsg {
+		return Header{}, malformed("unknown message type %d", b[8])
+	}
+	if h.Compression > Compressed {
+		return Header{}, malformed("unknown compression status %d", b[9])
+	}
+	size := int32(binary.LittleEndian.Uint32(b[10:14]))
+	if size < HeaderSize {
+		return Header{}, malformed("message size %d is smaller than its header", size)
+	}
+	if max <= 0 {
+		max = DefaultMessageSizeMax
+	}
+	if int(size) > max {
+		return Header{}, fmt.Errorf("%w: %d bytes > %d", ErrTooLarge, size, max)
+	}
+	h.Size = int(size)
+	if (h.Type == ValidateConnectionMsg || h.Type == CloseConnectionMsg) && h.Size != HeaderSize {
+		return Header{}, malformed("%s message with %d bytes of body", h.Type, h.Size-HeaderSize)
+	}
+	return h, nil
+}
+
+// PutHeader writes a header into b[0:14].
+func PutHeader(b []byte, t MessageType, compression byte, size int) {
+	copy(b, magic[:])
+	b[4], b[5], b[6], b[7] = 1, 0, 1, 0
+	b[8] = byte(t)
+	b[9] = compression
+	binary.LittleEndian.PutUint32(b[10:14], uint32(size))
+}
+
+// AppendHeader appends a header to b.
+func AppendHeader(b []byte, t MessageType, compression byte, size int) []byte {
+	var h [HeaderSize]byte
+	PutHeader(h[:], t, compression, size)
+	return append(b, h[:]...)
+}
+
+// SetMessageSize patches the size field of the header at the start of msg
+// to len(msg).
+func SetMessageSize(msg []byte) {
+	binary.LittleEndian.PutUint32(msg[10:14], uint32(len(msg)))
+}
+
+// ValidateConnectionMessage and CloseConnectionMessage are complete
+// messages; they have no body.
+var (
+	ValidateConnectionMessage = AppendHeader(nil, ValidateConnectionMsg, 0, HeaderSize)
+	CloseConnectionMessage    = AppendHeader(nil, CloseConnectionMsg, 0, HeaderSize)
+)
+
+// Decompress turns a compressed message (header included) into the
+// equivalent uncompressed one: the body after the header is the
+// uncompressed total size (int32) and then a bzip2 stream. The declared size
+// is checked against max before anything is allocated, and the stream must
+// produce exactly that many bytes.
+func Decompress(msg []byte, max int) ([]byte, error) {
+	if len(msg) < HeaderSize+4 {
+		return nil, truncated("compressed message", HeaderSize+4, len(msg))
+	}
+	if max <= 0 {
+		max = DefaultMessageSizeMax
+	}
+	total := int(int32(binary.LittleEndian.Uint32(msg[HeaderSize:])))
+	if total < HeaderSize {
+		return nil, malformed("uncompressed size %d is smaller than a header", total)
+	}
+	if total > max {
+		return nil, fmt.Errorf("%w: uncompressed %d bytes > %d", ErrTooLarge, total, max)
+	}
+	out := make([]byte, total)
+	copy(out, msg[:HeaderSize])
+	out[9] = Uncompressed
+	binary.LittleEndian.PutUint32(out[10:14], uint32(total))
+	r := bzip2.NewReader(bytes.NewReader(msg[HeaderSize+4:]))
+	if _, err := io.ReadFull(r, out[HeaderSize:]); err != nil {
+		return nil, malformed("bzip2 body: %v", err)
+	}
+	// The stream must end where the declared size says.
+	var one [1]byte
+	if n, _ := r.Read(one[:]); n != 0 {
+		return nil, malformed("bzip2 body is longer than the declared %d bytes", total)
+	}
+	return out, nil
+}
