@@ -1,0 +1,109 @@
+// Package config is floe's configuration model, filled either from an HCL
+// file (with diagnostics at file:line:col) or from Glacier2 properties, and
+// the embedded development default. It must not import gopher-lua or
+// go-plugin.
+package config
+
+import "time"
+
+// Config is everything the router needs to start. Both front ends (HCL and
+// Glacier2 properties) produce it; the kernel reads only this.
+type Config struct {
+	// InstanceName is the category of the router's well-known objects:
+	// clients address the router as <InstanceName>/router. Default "Glacier2".
+	InstanceName string
+
+	Client Client
+	// Server is nil when no server endpoints are configured: then there are
+	// no callbacks and no SessionControl objects.
+	Server *Server
+
+	Session Session
+	Auth    Auth
+
+	// MessageSizeMax is the largest message accepted, in bytes
+	// (Ice.MessageSizeMax is in KiB). Default 1 MiB; 0 in Ice means no
+	// limit, which floe maps to math.MaxInt32.
+	MessageSizeMax int
+
+	Log Log
+
+	// Source says where this configuration came from: a file path,
+	// "properties" or "embedded default".
+	Source string
+	// Warnings are problems that do not stop floe from starting (the
+	// development default, unknown Glacier2 properties); they are logged at
+	// start.
+	Warnings []string
+}
+
+// Client is the public side, where clients connect.
+type Client struct {
+	// Endpoints in Ice syntax, several joined by ':'. Required.
+	Endpoints string
+	// PublishedEndpoints, when set, are the endpoints put in proxies the
+	// router hands out for its client side.
+	PublishedEndpoints string
+	// ForwardContext forwards the client's request context to servers.
+	ForwardContext bool
+	// ACMTimeout closes client connections idle for this long. Zero means
+	// the session timeout when one is set, else Ice's default of 60s.
+	ACMTimeout time.Duration
+}
+
+// Server is the private side, where servers send callbacks to clients.
+type Server struct {
+	Endpoints          string
+	PublishedEndpoints string
+	// ForwardContext forwards the server's callback context to clients.
+	ForwardContext bool
+}
+
+// Session holds per-session settings.
+type Session struct {
+	// Timeout destroys a session that has seen no request or heartbeat for
+	// this long; zero means never.
+	Timeout time.Duration
+	// RoutingTableSize is the per-session LRU size. Default 1000.
+	RoutingTableSize int
+}
+
+// Auth selects how createSession is authorized.
+type Auth struct {
+	// AllowAll is the built-in <instance>/NullPermissionsVerifier: every
+	// user and password is accepted. For development.
+	AllowAll bool
+	// Verifier is the stringified proxy of a remote
+	// Glacier2::PermissionsVerifier.
+	Verifier string
+	// SessionManager is the stringified proxy of a remote
+	// Glacier2::SessionManager; its session proxy is returned to clients.
+	SessionManager string
+}
+
+// Log configures logging.
+type Log struct {
+	// Level is trace, debug, info, warn or error. Default info.
+	Level string
+	// JSON switches to JSON lines.
+	JSON bool
+}
+
+// Defaults applied by both front ends.
+const (
+	DefaultInstanceName     = "Glacier2"
+	DefaultRoutingTableSize = 1000
+	DefaultMessageSizeMax   = 1 << 20
+	DefaultACMTimeout       = 60 * time.Second
+)
+
+// EffectiveACMTimeout is the idle timeout applied to client connections.
+func (c *Config) EffectiveACMTimeout() time.Duration {
+	switch {
+	case c.Client.ACMTimeout > 0:
+		return c.Client.ACMTimeout
+	case c.Session.Timeout > 0:
+		return c.Session.Timeout
+	}
+	return DefaultACMTimeout
+}
