@@ -129,10 +129,11 @@ func SetMessageSize(msg []byte) {
 }
 
 // ValidateConnectionMessage and CloseConnectionMessage are complete
-// messages; they have no body.
+// messages; they have no body. Ice 3.7 sends CloseConnection with
+// compression status 1, and so does floe, byte for byte.
 var (
 	ValidateConnectionMessage = AppendHeader(nil, ValidateConnectionMsg, 0, HeaderSize)
-	CloseConnectionMessage    = AppendHeader(nil, CloseConnectionMsg, 0, HeaderSize)
+	CloseConnectionMessage    = AppendHeader(nil, CloseConnectionMsg, AcceptsCompressedReply, HeaderSize)
 )
 
 // Decompress turns a compressed message (header included) into the

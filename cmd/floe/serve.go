@@ -1,0 +1,35 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/floe-router/floe/core/config"
+	"github.com/floe-router/floe/core/router"
+	"github.com/hashicorp/go-hclog"
+)
+
+// shutdownGrace bounds a graceful shutdown: replies in progress get this
+// long to reach their clients.
+const shutdownGrace = 10 * time.Second
+
+// serve runs the router until ctx ends, then shuts it down gracefully.
+func serve(ctx context.Context, cfg *config.Config, log hclog.Logger) error {
+	r, err := router.New(cfg, log)
+	if err != nil {
+		return err
+	}
+	if err := r.Start(ctx); err != nil {
+		return err
+	}
+	log.Info("floe is routing", "instance", cfg.InstanceName, "router", r.RouterProxy().String())
+	<-ctx.Done()
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := r.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}

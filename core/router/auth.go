@@ -1,0 +1,103 @@
+package router
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/floe-router/floe/core/config"
+	"github.com/floe-router/floe/core/ice"
+)
+
+// Authorizer decides whether a user may open a session.
+type Authorizer interface {
+	// Authorize returns ok, or a reason the client receives in
+	// PermissionDeniedException. An error is not a verdict: the router
+	// answers "internal server error", as Glacier2 does.
+	Authorize(ctx context.Context, user, password string, reqCtx ice.Context) (ok bool, reason string, err error)
+}
+
+// PermissionDenied is an error an Authorizer returns to deny with a reason
+// that reaches the client as is.
+type PermissionDenied struct{ Reason string }
+
+func (e *PermissionDenied) Error() string { return "permission denied: " + e.Reason }
+
+// allowAll is the built-in <instance>/NullPermissionsVerifier.
+type allowAll struct{}
+
+func (allowAll) Authorize(context.Context, string, string, ice.Context) (bool, string, error) {
+	return true, "", nil
+}
+
+// remoteVerifier calls a Glacier2::PermissionsVerifier object.
+type remoteVerifier struct {
+	r     *Router
+	proxy *ice.Proxy
+}
+
+const (
+	permissionDeniedID    = "::Glacier2::PermissionDeniedException"
+	cannotCreateSessionID = "::Glacier2::CannotCreateSessionException"
+	sessionNotExistID     = "::Glacier2::SessionNotExistException"
+	routerTypeID          = "::Glacier2::Router"
+	iceRouterTypeID       = "::Ice::Router"
+	iceObjectTypeID       = "::Ice::Object"
+	routerFinderTypeID    = "::Ice::RouterFinder"
+)
+
+func (v remoteVerifier) Authorize(ctx context.Context, user, password string, reqCtx ice.Context) (bool, string, error) {
+	enc := v.proxy.Encoding
+	e := ice.NewEncoder(nil)
+	m := e.StartEncapsulation(enc)
+	e.WriteString(user)
+	e.WriteString(password)
+	e.EndEncapsulation(m)
+	// checkPermissions is ["nonmutating"] idempotent in Glacier2's Slice.
+	res, err := v.r.invoke(ctx, v.proxy, "checkPermissions", ice.Nonmutating, reqCtx, e.Bytes())
+	if err != nil {
+		if reason, ok := userException(err, permissionDeniedID); ok {
+			return false, "", &PermissionDenied{Reason: reason}
+		}
+		return false, "", fmt.Errorf("permissions verifier: %w", err)
+	}
+	d := ice.NewDecoder(nil)
+	encV, body, err := decodeEncaps(res)
+	if err != nil {
+		return false, "", err
+	}
+	d.Reset(body)
+	d.Encoding = encV
+	// Out parameters come before the return value.
+	reason, err := d.String()
+	if err != nil {
+		return false, "", fmt.Errorf("permissions verifier reply: %w", err)
+	}
+	ok, err := d.Bool()
+	if err != nil {
+		return false, "", fmt.Errorf("permissions verifier reply: %w", err)
+	}
+	return ok, reason, nil
+}
+
+func decodeEncaps(b []byte) (ice.Version, []byte, error) {
+	d := ice.NewDecoder(b)
+	return d.Encapsulation()
+}
+
+func newAuthorizer(r *Router, cfg *config.Config) (Authorizer, error) {
+	switch {
+	case cfg.Auth.Verifier != "":
+		p, err := ice.ParseProxy(cfg.Auth.Verifier)
+		if err != nil {
+			return nil, fmt.Errorf("router: permissions verifier %q: %w", cfg.Auth.Verifier, err)
+		}
+		if p == nil {
+			return nil, errors.New("router: permissions verifier is a null proxy")
+		}
+		return remoteVerifier{r: r, proxy: p}, nil
+	case cfg.Auth.AllowAll:
+		return allowAll{}, nil
+	}
+	return nil, errors.New("router: Glacier2 requires a permissions verifier or password file")
+}

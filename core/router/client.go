@@ -1,0 +1,152 @@
+package router
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/floe-router/floe/core/ice"
+	"github.com/floe-router/floe/core/transport"
+)
+
+// clientConn is the router's state for one client connection.
+type clientConn struct {
+	r *Router
+	c *transport.Conn
+	relay
+	session atomic.Pointer[Session]
+	// hadSession is set once a session was bound; a heartbeat on such a
+	// connection after its session is gone closes it, as in Glacier2.
+	hadSession atomic.Bool
+	// createMu serializes createSession calls on one connection.
+	createMu sync.Mutex
+}
+
+func newClientConn(r *Router, c *transport.Conn) *clientConn {
+	cc := &clientConn{r: r, c: c}
+	cc.relay.c = c
+	cc.relay.onDone = cc.replyDelivered
+	return cc
+}
+
+func (cc *clientConn) replyDelivered() {
+	if s := cc.session.Load(); s != nil {
+		select {
+		case <-s.inflight:
+		default:
+		}
+	}
+}
+
+// clientHandler receives what clients send.
+type clientHandler struct{ r *Router }
+
+func (h clientHandler) Request(c *transport.Conn, m *transport.Message) {
+	cc := c.Owner.(*clientConn)
+	if m.Header.Type == ice.BatchRequestMsg {
+		err := ice.ParseBatchRequest(m.Body(), func(req ice.Request) error {
+			cc.handle(m, &req, false)
+			return nil
+		})
+		m.Release()
+		if err != nil {
+			h.r.protocolError(c, err)
+		}
+		return
+	}
+	req, err := ice.ParseRequest(m.Body())
+	if err != nil {
+		m.Release()
+		h.r.protocolError(c, err)
+		return
+	}
+	cc.handle(m, &req, true)
+}
+
+func (h clientHandler) Heartbeat(c *transport.Conn) {
+	cc := c.Owner.(*clientConn)
+	if s := cc.session.Load(); s != nil {
+		s.touch()
+	} else if cc.hadSession.Load() {
+		c.Abort(errors.New("heartbeat on a connection whose session is gone"))
+	}
+}
+
+func (h clientHandler) Closed(c *transport.Conn, err error) {
+	cc := c.Owner.(*clientConn)
+	h.r.forgetConn(c)
+	if s := cc.session.Load(); s != nil {
+		h.r.destroySession(s, "client connection closed: "+err.Error())
+	}
+	h.r.log.Debug("client connection closed", "conn", c.ID(), "remote", c.RemoteAddr().String(), "reason", err)
+}
+
+func (r *Router) protocolError(c *transport.Conn, err error) {
+	r.log.Warn("closing connection: malformed message", "conn", c.ID(), "remote", c.RemoteAddr().String(), "error", err)
+	c.Abort(fmt.Errorf("%w: %w", transport.ErrProtocol, err))
+}
+
+// handle routes one request from a client. owned says whether the request
+// is the whole of m (a Request message, which handle then owns) or one of a
+// batch (m belongs to the caller).
+func (cc *clientConn) handle(m *transport.Message, req *ice.Request, owned bool) {
+	r := cc.r
+	if req.IdentityEquals(r.routerID) || req.IdentityEquals(r.finderID) {
+		r.dispatchLocal(cc, m, req, owned)
+		return
+	}
+	s := cc.session.Load()
+	if s == nil {
+		if owned {
+			m.Release()
+		}
+		r.log.Info("rejecting request: no session is associated with the connection", "conn", cc.c.ID(),
+			"remote", cc.c.RemoteAddr().String(), "identity", req.Identity().String(), "operation", req.Operation())
+		cc.c.Abort(errors.New("request without a session"))
+		return
+	}
+	s.touch()
+	proxy, conn := s.table.Get(req.IdentityBytes())
+	if proxy == nil {
+		if owned {
+			m.Release()
+		}
+		s.log.Debug("identity not in routing table", "identity", req.Identity().String(), "operation", req.Operation())
+		if req.ID != 0 {
+			// Ice clients answer this special operation name by adding the
+			// proxy again and retrying.
+			_ = cc.c.Post(notExist(req, ice.ReplyObjectNotExist, "ice_add_proxy"))
+		}
+		return
+	}
+	r.forwardToServer(s, cc, m, req, owned, proxy, conn)
+}
+
+// notExist builds an ObjectNotExist-family reply to req.
+func notExist(req *ice.Request, st ice.ReplyStatus, op string) *transport.Message {
+	return transport.MessageFrom(ice.AppendReplyNotExist(nil, req.ID, st, req.Identity(), req.Facet(), op))
+}
+
+// relay delivers replies to requests the router forwarded on behalf of a
+// connection (a client's requests to servers, or a server's callbacks to a
+// client) back to that connection under their original request id.
+type relay struct {
+	c      *transport.Conn
+	onDone func()
+}
+
+// Reply implements transport.ReplyTarget.
+func (rl *relay) Reply(origID int32, m *transport.Message, err error) {
+	if err != nil {
+		m = transport.MessageFrom(ice.AppendReplyUnknown(nil, origID, ice.ReplyUnknownLocalException,
+			localExceptionText(err)))
+	} else {
+		putRequestID(m.Buf, origID)
+	}
+	_ = rl.c.Post(m)
+	rl.c.DispatchDone()
+	if rl.onDone != nil {
+		rl.onDone()
+	}
+}

@@ -1,0 +1,267 @@
+package router
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/floe-router/floe/core/ice"
+	"github.com/floe-router/floe/core/transport"
+)
+
+func putRequestID(msg []byte, id int32) {
+	binary.LittleEndian.PutUint32(msg[ice.HeaderSize:], uint32(id))
+}
+
+// forwardOptions is what the request id and the _fwd context make of a
+// forwarded request.
+type forwardOptions struct {
+	twoway bool
+	secure bool
+}
+
+// fwdOptions applies Glacier2's rules: the request id decides twoway or
+// oneway, then each letter of the _fwd context value overrides it (t
+// twoway; o, d, O, D oneway, datagram and batch forms, which floe sends as
+// oneways over a stream connection; s secure; z compress, which floe
+// accepts and does not need).
+func fwdOptions(req *ice.Request, log func(string, ...any)) forwardOptions {
+	o := forwardOptions{twoway: req.ID != 0}
+	if req.ContextLen() == 0 {
+		return o
+	}
+	v, ok := req.ContextValue("_fwd")
+	if !ok {
+		return o
+	}
+	for _, c := range v {
+		switch c {
+		case 't':
+			o.twoway = true
+		case 'o', 'd', 'O', 'D':
+			o.twoway = false
+		case 's':
+			o.secure = true
+		case 'z':
+		default:
+			log("unknown forward option", "option", string(c))
+		}
+	}
+	return o
+}
+
+// forwardMessage returns the message to send for req: m itself, rewritten
+// in place, when req is all of m and its context goes along unchanged;
+// otherwise a new message. A twoway request's id slot is filled in by
+// SendRequest; a oneway gets id 0. stripContext drops the client's context.
+func forwardMessage(m *transport.Message, req *ice.Request, owned, stripContext bool) *transport.Message {
+	if owned && (!stripContext || req.ContextLen() == 0) {
+		m.Buf[9] = ice.Uncompressed
+		putRequestID(m.Buf, 0)
+		return m
+	}
+	head, params := req.HeadBytes(), req.Params()
+	ctx := req.ContextBytes()
+	if stripContext {
+		ctx = []byte{0}
+	}
+	n := ice.HeaderSize + 4 + len(head) + len(ctx) + len(params)
+	out := transport.NewMessage(n)
+	ice.PutHeader(out.Buf, ice.RequestMsg, ice.Uncompressed, n)
+	b := out.Buf[ice.HeaderSize:]
+	binary.LittleEndian.PutUint32(b, 0)
+	b = b[4:]
+	b = b[copy(b, head):]
+	b = b[copy(b, ctx):]
+	copy(b, params)
+	if owned {
+		m.Release()
+	}
+	return out
+}
+
+// forwardToServer sends a client's request to the server its routing table
+// entry names, relaying the reply (or a failure as UnknownLocalException).
+func (r *Router) forwardToServer(s *Session, cc *clientConn, m *transport.Message, req *ice.Request, owned bool,
+	proxy *ice.Proxy, conn *transport.Conn) {
+	opts := fwdOptions(req, s.log.Warn)
+	if conn == nil || !conn.Active() || opts.secure {
+		var err error
+		conn, err = r.backendConn(proxy, opts.secure)
+		if err != nil {
+			if owned {
+				m.Release()
+			}
+			s.log.Debug("cannot forward request", "identity", req.Identity().String(),
+				"operation", req.Operation(), "error", err)
+			if req.ID != 0 {
+				_ = cc.c.Post(transport.MessageFrom(ice.AppendReplyUnknown(nil, req.ID,
+					ice.ReplyUnknownLocalException, localExceptionText(err))))
+			}
+			return
+		}
+		if !opts.secure {
+			s.table.SetConn(req.IdentityBytes(), conn)
+		}
+	}
+	strip := !r.cfg.Client.ForwardContext
+	origID := req.ID
+	enc := req.ParamsEncoding()
+	out := forwardMessage(m, req, owned, strip)
+	// From here on req may point into a released buffer: use origID and enc.
+	if !opts.twoway {
+		if err := conn.Send(out); err != nil {
+			s.log.Debug("oneway request lost", "error", err)
+		}
+		if origID != 0 {
+			// A twoway turned oneway by _fwd: Glacier2 answers once sent.
+			_ = cc.c.Post(emptyOK(origID, enc))
+		}
+		return
+	}
+	s.inflight <- struct{}{}
+	cc.c.DispatchStarted()
+	if err := conn.SendRequest(out, &cc.relay, origID); err != nil {
+		cc.relay.Reply(origID, nil, err)
+	}
+}
+
+// emptyOK is an OK reply with an empty result in encoding enc.
+func emptyOK(id int32, enc ice.Version) *transport.Message {
+	return transport.MessageFrom(ice.AppendReplyOK(nil, id, []byte{6, 0, 0, 0, enc.Major, enc.Minor}))
+}
+
+// backendConn returns a connection to one of the proxy's endpoints.
+func (r *Router) backendConn(proxy *ice.Proxy, secure bool) (*transport.Conn, error) {
+	if len(proxy.Endpoints) == 0 {
+		if proxy.AdapterID != "" {
+			return nil, fmt.Errorf("no endpoints for adapter %q: floe has no locator configured to resolve indirect proxies", proxy.AdapterID)
+		}
+		return nil, fmt.Errorf("no endpoints for well-known object %q: floe has no locator configured", proxy.Identity.String())
+	}
+	return r.pool.Get(r.ctx, proxy.Endpoints, secure || proxy.Secure)
+}
+
+// localExceptionText is the text of the UnknownLocalException a client gets
+// when the router cannot deliver its request, in the style of the Ice local
+// exception it stands for.
+func localExceptionText(err error) string {
+	var b strings.Builder
+	switch {
+	case errors.Is(err, transport.ErrNoEndpoint):
+		b.WriteString("Ice::NoEndpointException: ")
+	case isConnectionRefused(err):
+		b.WriteString("Ice::ConnectionRefusedException: ")
+	case errors.Is(err, transport.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
+		b.WriteString("Ice::TimeoutException: ")
+	case errors.Is(err, transport.ErrConnectionLost), errors.Is(err, transport.ErrClosedByPeer):
+		b.WriteString("Ice::ConnectionLostException: ")
+	default:
+		b.WriteString("Ice::SocketException: ")
+	}
+	b.WriteString("floe could not forward the request: ")
+	b.WriteString(err.Error())
+	return b.String()
+}
+
+func isConnectionRefused(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "connection refused")
+}
+
+// serverHandler receives what servers send to the server endpoints: callbacks
+// for clients, routed by the category of the target identity.
+type serverHandler struct{ r *Router }
+
+func (h serverHandler) Request(c *transport.Conn, m *transport.Message) {
+	back := c.Owner.(*relay)
+	if m.Header.Type == ice.BatchRequestMsg {
+		err := ice.ParseBatchRequest(m.Body(), func(req ice.Request) error {
+			h.r.forwardToClient(back, m, &req, false)
+			return nil
+		})
+		m.Release()
+		if err != nil {
+			h.r.protocolError(c, err)
+		}
+		return
+	}
+	req, err := ice.ParseRequest(m.Body())
+	if err != nil {
+		m.Release()
+		h.r.protocolError(c, err)
+		return
+	}
+	h.r.forwardToClient(back, m, &req, true)
+}
+
+func (h serverHandler) Heartbeat(*transport.Conn) {}
+
+func (h serverHandler) Closed(c *transport.Conn, err error) {
+	h.r.forgetConn(c)
+	h.r.log.Debug("server connection closed", "conn", c.ID(), "remote", c.RemoteAddr().String(), "reason", err)
+}
+
+// forwardToClient sends a server's callback over the connection of the
+// client whose session owns the identity's category.
+func (r *Router) forwardToClient(back *relay, m *transport.Message, req *ice.Request, owned bool) {
+	s := r.sessions.byCategoryBytes(req.CategoryBytes())
+	if s == nil || s.destroyed.Load() {
+		if owned {
+			m.Release()
+		}
+		r.log.Debug("callback for an unknown category", "identity", req.Identity().String(), "operation", req.Operation())
+		if req.ID != 0 {
+			_ = back.c.Post(notExist(req, ice.ReplyObjectNotExist, ""))
+		}
+		return
+	}
+	s.touch()
+	opts := fwdOptions(req, s.log.Warn)
+	strip := r.cfg.Server == nil || !r.cfg.Server.ForwardContext
+	origID := req.ID
+	enc := req.ParamsEncoding()
+	out := forwardMessage(m, req, owned, strip)
+	cc := s.client
+	if !opts.twoway {
+		if err := cc.c.Send(out); err != nil {
+			s.log.Debug("oneway callback lost", "error", err)
+		}
+		if origID != 0 {
+			_ = back.c.Post(emptyOK(origID, enc))
+		}
+		return
+	}
+	back.c.DispatchStarted()
+	if err := cc.c.SendRequest(out, back, origID); err != nil {
+		back.Reply(origID, nil, err)
+	}
+}
+
+// backendHandler receives what arrives on the router's own outgoing
+// connections: only replies are expected; a request there has no object to
+// reach, and a closed connection leaves the pool.
+type backendHandler struct{ r *Router }
+
+func (h backendHandler) Request(c *transport.Conn, m *transport.Message) {
+	defer m.Release()
+	if m.Header.Type != ice.RequestMsg {
+		return
+	}
+	req, err := ice.ParseRequest(m.Body())
+	if err != nil {
+		h.r.protocolError(c, err)
+		return
+	}
+	if req.ID != 0 {
+		_ = c.Post(notExist(&req, ice.ReplyObjectNotExist, req.Operation()))
+	}
+}
+
+func (h backendHandler) Heartbeat(*transport.Conn) {}
+
+func (h backendHandler) Closed(c *transport.Conn, err error) {
+	h.r.pool.Forget(c)
+	h.r.log.Debug("backend connection closed", "conn", c.ID(), "endpoint", c.Endpoint.String(), "reason", err)
+}

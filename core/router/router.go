@@ -1,0 +1,326 @@
+package router
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/floe-router/floe/core/config"
+	"github.com/floe-router/floe/core/ice"
+	"github.com/floe-router/floe/core/transport"
+	"github.com/hashicorp/go-hclog"
+)
+
+// Router is one running Glacier2-compatible router.
+type Router struct {
+	cfg *config.Config
+	log hclog.Logger
+
+	routerID ice.Identity // <instance>/router
+	finderID ice.Identity // Ice/RouterFinder
+
+	clientOpts  transport.Options
+	serverOpts  transport.Options
+	backendOpts transport.Options
+
+	clientMonitor  *transport.Monitor
+	serverMonitor  *transport.Monitor
+	backendMonitor *transport.Monitor
+
+	pool *transport.Pool
+
+	auth           Authorizer
+	sessionManager *ice.Proxy
+
+	clientListeners []*transport.Listener
+	serverListeners []*transport.Listener
+	// Published endpoints put in the proxies the router hands out.
+	clientPublished []ice.Endpoint
+	serverPublished []ice.Endpoint
+
+	sessions *sessionRegistry
+
+	ctx    context.Context // ends at shutdown; bounds the router's own calls
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu       sync.Mutex
+	started  bool
+	shutdown bool
+	conns    map[*transport.Conn]struct{} // accepted connections, both sides
+}
+
+// maxInflightPerSession bounds the twoway requests of one session waiting
+// for a reply; past it the router stops reading that client, which is the
+// back-pressure Glacier2 lacks.
+const maxInflightPerSession = 1024
+
+// New validates cfg and prepares a router; it opens nothing until Start.
+func New(cfg *config.Config, log hclog.Logger) (*Router, error) {
+	if log == nil {
+		log = hclog.NewNullLogger()
+	}
+	if cfg.Client.Endpoints == "" {
+		return nil, errors.New("router: no client endpoints configured")
+	}
+	instance := cfg.InstanceName
+	if instance == "" {
+		instance = config.DefaultInstanceName
+	}
+	max := cfg.MessageSizeMax
+	if max <= 0 {
+		max = math.MaxInt32
+	}
+	r := &Router{
+		cfg:      cfg,
+		log:      log,
+		routerID: ice.Identity{Category: instance, Name: "router"},
+		finderID: ice.Identity{Category: "Ice", Name: "RouterFinder"},
+		conns:    make(map[*transport.Conn]struct{}),
+	}
+	r.sessions = newSessionRegistry()
+	r.clientOpts = transport.Options{
+		MessageSizeMax: max,
+		WriteTimeout:   60 * time.Second,
+		// Glacier2 closes idle client connections forcefully (ACM close 4),
+		// after the session timeout when no ACM timeout is set.
+		ACM: transport.ACM{Timeout: cfg.EffectiveACMTimeout(), Heartbeat: transport.HeartbeatOnDispatch,
+			Close: transport.CloseOnIdleForceful},
+		Log: log.Named("client"),
+	}
+	r.serverOpts = transport.Options{MessageSizeMax: max, WriteTimeout: 60 * time.Second, ACM: transport.ServerACM,
+		Log: log.Named("server")}
+	r.backendOpts = transport.Options{MessageSizeMax: max, WriteTimeout: 60 * time.Second, ACM: transport.ClientACM,
+		Log: log.Named("backend")}
+
+	var err error
+	if r.auth, err = newAuthorizer(r, cfg); err != nil {
+		return nil, err
+	}
+	if cfg.Auth.SessionManager != "" {
+		if r.sessionManager, err = ice.ParseProxy(cfg.Auth.SessionManager); err != nil {
+			return nil, fmt.Errorf("router: session manager %q: %w", cfg.Auth.SessionManager, err)
+		}
+	}
+	return r, nil
+}
+
+// Start opens the client (and server) endpoints and begins serving. It
+// returns once every endpoint is listening.
+func (r *Router) Start(ctx context.Context) error {
+	r.mu.Lock()
+	if r.started {
+		r.mu.Unlock()
+		return errors.New("router: already started")
+	}
+	r.started = true
+	r.mu.Unlock()
+
+	r.ctx, r.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	r.clientMonitor = transport.NewMonitor(r.clientOpts.ACM)
+	r.serverMonitor = transport.NewMonitor(r.serverOpts.ACM)
+	r.backendMonitor = transport.NewMonitor(r.backendOpts.ACM)
+	r.pool = transport.NewPool(&r.backendOpts, backendHandler{r}, r.backendMonitor)
+
+	clientEps, err := ice.ParseEndpoints(r.cfg.Client.Endpoints)
+	if err != nil {
+		return fmt.Errorf("router: client endpoints %q: %w", r.cfg.Client.Endpoints, err)
+	}
+	var serverEps []ice.Endpoint
+	if r.cfg.Server != nil && r.cfg.Server.Endpoints != "" {
+		if serverEps, err = ice.ParseEndpoints(r.cfg.Server.Endpoints); err != nil {
+			return fmt.Errorf("router: server endpoints %q: %w", r.cfg.Server.Endpoints, err)
+		}
+	}
+	for _, ep := range clientEps {
+		l, err := transport.Listen(ep, &r.clientOpts, r.clientMonitor)
+		if err != nil {
+			r.closeListeners()
+			return fmt.Errorf("router: client side: %w", err)
+		}
+		r.clientListeners = append(r.clientListeners, l)
+	}
+	for _, ep := range serverEps {
+		l, err := transport.Listen(ep, &r.serverOpts, r.serverMonitor)
+		if err != nil {
+			r.closeListeners()
+			return fmt.Errorf("router: server side: %w", err)
+		}
+		r.serverListeners = append(r.serverListeners, l)
+	}
+	if r.clientPublished, err = published(r.cfg.Client.PublishedEndpoints, r.clientListeners); err != nil {
+		r.closeListeners()
+		return fmt.Errorf("router: client published endpoints: %w", err)
+	}
+	if r.cfg.Server != nil {
+		if r.serverPublished, err = published(r.cfg.Server.PublishedEndpoints, r.serverListeners); err != nil {
+			r.closeListeners()
+			return fmt.Errorf("router: server published endpoints: %w", err)
+		}
+	}
+	for _, l := range r.clientListeners {
+		r.serve(l, clientHandler{r}, func(c *transport.Conn) { c.Owner = newClientConn(r, c) })
+		r.log.Info("listening for clients", "endpoint", l.Endpoint.String())
+	}
+	for _, l := range r.serverListeners {
+		r.serve(l, serverHandler{r}, func(c *transport.Conn) { c.Owner = &relay{c: c} })
+		r.log.Info("listening for servers", "endpoint", l.Endpoint.String())
+	}
+	if t := r.cfg.Session.Timeout; t > 0 {
+		r.wg.Add(1)
+		go r.expireSessions(t)
+	}
+	return nil
+}
+
+func (r *Router) serve(l *transport.Listener, h transport.Handler, setup func(*transport.Conn)) {
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		_ = l.Serve(h, func(c *transport.Conn) {
+			setup(c)
+			r.mu.Lock()
+			if r.shutdown {
+				r.mu.Unlock()
+				c.Abort(transport.ErrClosed)
+				return
+			}
+			r.conns[c] = struct{}{}
+			r.mu.Unlock()
+		})
+	}()
+}
+
+func (r *Router) forgetConn(c *transport.Conn) {
+	r.mu.Lock()
+	delete(r.conns, c)
+	r.mu.Unlock()
+}
+
+func (r *Router) closeListeners() {
+	for _, l := range r.clientListeners {
+		_ = l.Close()
+	}
+	for _, l := range r.serverListeners {
+		_ = l.Close()
+	}
+}
+
+// ClientEndpoints are the endpoints the client side listens on (with the
+// ports the OS chose).
+func (r *Router) ClientEndpoints() []ice.Endpoint {
+	eps := make([]ice.Endpoint, len(r.clientListeners))
+	for i, l := range r.clientListeners {
+		eps[i] = l.Endpoint
+	}
+	return eps
+}
+
+// ServerEndpoints are the endpoints the server side listens on.
+func (r *Router) ServerEndpoints() []ice.Endpoint {
+	eps := make([]ice.Endpoint, len(r.serverListeners))
+	for i, l := range r.serverListeners {
+		eps[i] = l.Endpoint
+	}
+	return eps
+}
+
+// RouterProxy is the proxy clients use as Ice.Default.Router.
+func (r *Router) RouterProxy() *ice.Proxy {
+	return &ice.Proxy{Identity: r.routerID, Protocol: ice.Protocol10, Encoding: ice.Encoding11,
+		Endpoints: r.clientPublished}
+}
+
+// Shutdown stops accepting, closes client connections gracefully (replies
+// in progress are delivered first), destroys every session and closes the
+// backend connections, all within ctx. It is safe to call more than once.
+func (r *Router) Shutdown(ctx context.Context) error {
+	r.mu.Lock()
+	if !r.started || r.shutdown {
+		r.mu.Unlock()
+		return nil
+	}
+	r.shutdown = true
+	conns := make([]*transport.Conn, 0, len(r.conns))
+	for c := range r.conns {
+		conns = append(conns, c)
+	}
+	r.mu.Unlock()
+
+	r.closeListeners()
+	var wg sync.WaitGroup
+	for _, c := range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c.Close(ctx)
+		}()
+	}
+	wg.Wait()
+	for _, s := range r.sessions.all() {
+		r.destroySession(s, "router shutdown")
+	}
+	r.pool.Close(ctx)
+	r.cancel()
+	r.clientMonitor.Stop()
+	r.serverMonitor.Stop()
+	r.backendMonitor.Stop()
+	r.wg.Wait()
+	return ctx.Err()
+}
+
+// published returns the configured published endpoints, or the listening
+// endpoints with wildcard hosts replaced by this machine's addresses, as an
+// Ice object adapter publishes them.
+func published(configured string, ls []*transport.Listener) ([]ice.Endpoint, error) {
+	if configured != "" {
+		return ice.ParseEndpoints(configured)
+	}
+	var out []ice.Endpoint
+	for _, l := range ls {
+		ep := l.Endpoint
+		if ep.Host != "" && ep.Host != "*" && ep.Host != "0.0.0.0" && ep.Host != "::" {
+			out = append(out, ep)
+			continue
+		}
+		for _, h := range localHosts(ep.Host == "::") {
+			e := ep
+			e.Host = h
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+// localHosts lists the machine's addresses, loopback only when there is
+// nothing else, as Ice does for wildcard endpoints.
+func localHosts(v6 bool) []string {
+	addrs, _ := net.InterfaceAddrs()
+	var hosts, loop []string
+	for _, a := range addrs {
+		ipn, ok := a.(*net.IPNet)
+		if !ok {
+			continue
+		}
+		ip := ipn.IP
+		if ip.To4() == nil && !v6 {
+			continue
+		}
+		if ip.IsLinkLocalUnicast() {
+			continue
+		}
+		if ip.IsLoopback() {
+			loop = append(loop, ip.String())
+		} else {
+			hosts = append(hosts, ip.String())
+		}
+	}
+	if len(hosts) == 0 {
+		return loop
+	}
+	return hosts
+}

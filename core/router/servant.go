@@ -1,0 +1,369 @@
+package router
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/floe-router/floe/core/ice"
+	"github.com/floe-router/floe/core/transport"
+)
+
+// call is one request to a servant the router hosts itself, detached from
+// the message it came in so it can outlive it.
+type call struct {
+	cc     *clientConn
+	id     int32
+	op     string
+	enc    ice.Version
+	params []byte // the params encapsulation body
+	ctx    ice.Context
+	ident  ice.Identity
+	facet  string
+}
+
+func (c *call) reply(m *transport.Message) {
+	if c.id == 0 {
+		m.Release()
+		return
+	}
+	_ = c.cc.c.Post(m)
+}
+
+// ok replies with a result written by write (nil for none).
+func (c *call) ok(write func(*ice.Encoder)) {
+	if c.id == 0 {
+		return
+	}
+	e := ice.NewEncoder(nil)
+	m := e.StartEncapsulation(c.enc)
+	if write != nil {
+		write(e)
+	}
+	e.EndEncapsulation(m)
+	c.reply(transport.MessageFrom(ice.AppendReplyOK(nil, c.id, e.Bytes())))
+}
+
+// userException replies with a Glacier2 exception; reason is written unless
+// the exception has no members (SessionNotExistException).
+func (c *call) userException(typeID string, format ice.Format, reason *string) {
+	if c.id == 0 {
+		return
+	}
+	exc := ice.AppendUserException(nil, c.enc, format, typeID, func(e *ice.Encoder) {
+		if reason != nil {
+			e.WriteString(*reason)
+		}
+	})
+	c.reply(transport.MessageFrom(ice.AppendReplyUserException(nil, c.id, exc)))
+}
+
+func (c *call) notExist(st ice.ReplyStatus) {
+	if c.id == 0 {
+		return
+	}
+	c.reply(transport.MessageFrom(ice.AppendReplyNotExist(nil, c.id, st, c.ident, c.facet, c.op)))
+}
+
+func (c *call) unknownLocal(text string) {
+	if c.id == 0 {
+		return
+	}
+	c.reply(transport.MessageFrom(ice.AppendReplyUnknown(nil, c.id, ice.ReplyUnknownLocalException, text)))
+}
+
+func (c *call) decoder() *ice.Decoder {
+	d := ice.NewDecoder(c.params)
+	d.Encoding = c.enc
+	return d
+}
+
+// dispatchLocal serves requests to <instance>/router and Ice/RouterFinder.
+func (r *Router) dispatchLocal(cc *clientConn, m *transport.Message, req *ice.Request, owned bool) {
+	c := &call{
+		cc: cc, id: req.ID, op: req.Operation(), enc: req.ParamsEncoding(),
+		params: slices.Clone(req.ParamsBody()), ident: req.Identity(), facet: req.Facet(),
+	}
+	if req.ContextLen() > 0 {
+		c.ctx = req.Context()
+	}
+	if owned {
+		m.Release()
+	}
+	if c.enc != ice.Encoding10 && c.enc != ice.Encoding11 {
+		c.unknownLocal("Ice::UnsupportedEncodingException: unsupported encoding " + c.enc.String())
+		return
+	}
+	if c.facet != "" {
+		c.notExist(ice.ReplyFacetNotExist)
+		return
+	}
+	if s := cc.session.Load(); s != nil {
+		s.touch()
+	}
+	if c.ident == r.finderID {
+		r.dispatchFinder(c)
+		return
+	}
+	r.dispatchRouter(c)
+}
+
+func (r *Router) dispatchFinder(c *call) {
+	switch c.op {
+	case "getRouter":
+		c.ok(func(e *ice.Encoder) { e.WriteProxy(r.RouterProxy()) })
+	default:
+		r.dispatchObject(c, routerFinderTypeID, []string{iceObjectTypeID, routerFinderTypeID})
+	}
+}
+
+// dispatchObject serves the Ice::Object operations of a servant whose
+// most-derived type is typeID and which implements ids (sorted).
+func (r *Router) dispatchObject(c *call, typeID string, ids []string) {
+	switch c.op {
+	case "ice_ping":
+		c.ok(nil)
+	case "ice_isA":
+		id, err := c.decoder().String()
+		if err != nil {
+			c.unknownLocal("Ice::MarshalException: " + err.Error())
+			return
+		}
+		c.ok(func(e *ice.Encoder) { e.WriteBool(slices.Contains(ids, id)) })
+	case "ice_id":
+		c.ok(func(e *ice.Encoder) { e.WriteString(typeID) })
+	case "ice_ids":
+		c.ok(func(e *ice.Encoder) { e.WriteStringSeq(ids) })
+	default:
+		c.notExist(ice.ReplyOperationNotExist)
+	}
+}
+
+var routerIDs = []string{routerTypeID, iceObjectTypeID, iceRouterTypeID}
+
+// sessionFor returns the connection's session for operations that need
+// one; without it Glacier2 closes the connection.
+func (r *Router) sessionFor(c *call) *Session {
+	if s := c.cc.session.Load(); s != nil {
+		return s
+	}
+	r.log.Info("rejecting request: no session is associated with the connection", "conn", c.cc.c.ID(),
+		"remote", c.cc.c.RemoteAddr().String(), "operation", c.op)
+	c.cc.c.Abort(errors.New("router operation " + c.op + " without a session"))
+	return nil
+}
+
+func (r *Router) dispatchRouter(c *call) {
+	switch c.op {
+	case "getClientProxy":
+		if r.sessionFor(c) == nil {
+			return
+		}
+		c.ok(func(e *ice.Encoder) {
+			e.WriteProxy(nil)
+			if c.enc != ice.Encoding10 {
+				// out optional(1) bool hasRoutingTable = true
+				e.WriteOptionalTag(1, ice.OptionalF1)
+				e.WriteBool(true)
+			}
+		})
+	case "getServerProxy":
+		s := r.sessionFor(c)
+		if s == nil {
+			return
+		}
+		c.ok(func(e *ice.Encoder) { e.WriteProxy(r.serverProxy(s)) })
+	case "addProxies":
+		r.addProxies(c)
+	case "getCategoryForClient":
+		if len(r.serverListeners) == 0 {
+			c.ok(func(e *ice.Encoder) { e.WriteString("") })
+			return
+		}
+		s := r.sessionFor(c)
+		if s == nil {
+			return
+		}
+		c.ok(func(e *ice.Encoder) { e.WriteString(s.Category) })
+	case "createSession":
+		d := c.decoder()
+		user, err1 := d.String()
+		password, err2 := d.String()
+		if err := errors.Join(err1, err2); err != nil {
+			c.unknownLocal("Ice::MarshalException: " + err.Error())
+			return
+		}
+		r.wg.Add(1)
+		go func() {
+			defer r.wg.Done()
+			r.createSession(c, user, password)
+		}()
+	case "createSessionFromSecureConnection":
+		reason := "no configured ssl permissions verifier"
+		c.userException(permissionDeniedID, ice.SlicedFormat, &reason)
+	case "refreshSession":
+		s := c.cc.session.Load()
+		if s == nil {
+			c.userException(sessionNotExistID, ice.CompactFormat, nil)
+			return
+		}
+		if s.Proxy == nil {
+			c.ok(nil)
+			return
+		}
+		// Glacier2 pings the session manager's session; if it is gone, so
+		// is the router's.
+		r.wg.Add(1)
+		go func() {
+			defer r.wg.Done()
+			ctx, cancel := context.WithTimeout(r.ctx, 30*time.Second)
+			defer cancel()
+			if _, err := r.invoke(ctx, s.Proxy, "ice_ping", ice.Idempotent, nil, nil); err != nil {
+				c.userException(sessionNotExistID, ice.CompactFormat, nil)
+				r.destroySession(s, "session object unreachable: "+err.Error())
+				return
+			}
+			c.ok(nil)
+		}()
+	case "destroySession":
+		s := c.cc.session.Load()
+		if s == nil {
+			c.userException(sessionNotExistID, ice.CompactFormat, nil)
+			return
+		}
+		r.destroySession(s, "destroySession")
+		c.ok(nil)
+	case "getSessionTimeout":
+		c.ok(func(e *ice.Encoder) { e.WriteInt64(int64(r.cfg.Session.Timeout / time.Second)) })
+	case "getACMTimeout":
+		c.ok(func(e *ice.Encoder) { e.WriteInt32(int32(r.clientOpts.ACM.Timeout / time.Second)) })
+	default:
+		r.dispatchObject(c, routerTypeID, routerIDs)
+	}
+}
+
+// serverProxy is the session's <category>/dummy proxy at the server
+// endpoints, or nil without them.
+func (r *Router) serverProxy(s *Session) *ice.Proxy {
+	if s.Category == "" {
+		return nil
+	}
+	return &ice.Proxy{Identity: ice.Identity{Category: s.Category, Name: "dummy"}, Protocol: ice.Protocol10,
+		Encoding: ice.Encoding11, Endpoints: r.serverPublished}
+}
+
+func (r *Router) addProxies(c *call) {
+	s := r.sessionFor(c)
+	if s == nil {
+		return
+	}
+	proxies, err := c.decoder().ProxySeq()
+	if err != nil {
+		r.protocolError(c.cc.c, err)
+		return
+	}
+	evicted := s.table.Add(proxies)
+	if len(evicted) > 0 {
+		s.log.Debug("routing table evicted proxies", "count", len(evicted))
+	}
+	c.ok(func(e *ice.Encoder) { e.WriteProxySeq(evicted) })
+}
+
+// createSession authorizes the user, asks the session manager for a session
+// object when one is configured, and binds a new session to the connection.
+func (r *Router) createSession(c *call, user, password string) {
+	cc := c.cc
+	cc.createMu.Lock()
+	defer cc.createMu.Unlock()
+	log := r.log.With("user", user, "conn", cc.c.ID())
+	if cc.session.Load() != nil {
+		reason := "session exists"
+		c.userException(cannotCreateSessionID, ice.SlicedFormat, &reason)
+		return
+	}
+	r.mu.Lock()
+	down := r.shutdown
+	r.mu.Unlock()
+	if down {
+		reason := "router is shutting down"
+		c.userException(cannotCreateSessionID, ice.SlicedFormat, &reason)
+		return
+	}
+	// The client may not forge the connection context.
+	reqCtx := ice.Context{}
+	for k, v := range c.ctx {
+		if !strings.HasPrefix(k, "_con.") {
+			reqCtx[k] = v
+		}
+	}
+	ctx, cancel := context.WithTimeout(r.ctx, 60*time.Second)
+	defer cancel()
+
+	ok, reason, err := r.auth.Authorize(ctx, user, password, reqCtx)
+	var denied *PermissionDenied
+	switch {
+	case errors.As(err, &denied):
+		log.Info("session refused", "reason", denied.Reason)
+		c.userException(permissionDeniedID, ice.SlicedFormat, &denied.Reason)
+		return
+	case err != nil:
+		log.Warn("exception while verifying permissions", "error", err)
+		reason = "internal server error"
+		c.userException(permissionDeniedID, ice.SlicedFormat, &reason)
+		return
+	case !ok:
+		if reason == "" {
+			reason = "permission denied"
+		}
+		log.Info("session refused", "reason", reason)
+		c.userException(permissionDeniedID, ice.SlicedFormat, &reason)
+		return
+	}
+
+	var sessionProxy *ice.Proxy
+	if r.sessionManager != nil {
+		sessionProxy, err = r.createManagedSession(ctx, user, reqCtx)
+		if err != nil {
+			reason, isCannot := userException(err, cannotCreateSessionID)
+			if !isCannot {
+				log.Warn("exception while creating session with session manager", "error", err)
+				reason = "internal server error"
+			}
+			c.userException(cannotCreateSessionID, ice.SlicedFormat, &reason)
+			return
+		}
+	}
+	s := r.newSession(cc, user, sessionProxy)
+	cc.session.Store(s)
+	cc.hadSession.Store(true)
+	if !cc.c.Active() {
+		// The client left while we were authorizing.
+		r.destroySession(s, "client connection closed during createSession")
+		return
+	}
+	s.log.Info("session created", "remote", cc.c.RemoteAddr().String(), "category", s.Category)
+	c.ok(func(e *ice.Encoder) { e.WriteProxy(sessionProxy) })
+}
+
+// createManagedSession calls SessionManager.create(userId, control).
+func (r *Router) createManagedSession(ctx context.Context, user string, reqCtx ice.Context) (*ice.Proxy, error) {
+	enc := r.sessionManager.Encoding
+	e := ice.NewEncoder(nil)
+	m := e.StartEncapsulation(enc)
+	e.WriteString(user)
+	e.WriteProxy(nil) // SessionControl
+	e.EndEncapsulation(m)
+	res, err := r.invoke(ctx, r.sessionManager, "create", ice.Normal, reqCtx, e.Bytes())
+	if err != nil {
+		return nil, err
+	}
+	v, body, err := decodeEncaps(res)
+	if err != nil {
+		return nil, err
+	}
+	d := ice.NewDecoder(body)
+	d.Encoding = v
+	return d.Proxy()
+}

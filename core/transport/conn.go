@@ -1,0 +1,512 @@
+package transport
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/floe-router/floe/core/ice"
+	"github.com/hashicorp/go-hclog"
+)
+
+// Errors a connection closes with, wrapped with the underlying cause.
+var (
+	// ErrConnectionLost means the peer went away without CloseConnection.
+	ErrConnectionLost = errors.New("connection lost")
+	// ErrClosedByPeer means the peer sent CloseConnection.
+	ErrClosedByPeer = errors.New("connection closed by peer")
+	// ErrClosed means this side closed the connection.
+	ErrClosed = errors.New("connection closed")
+	// ErrProtocol means the peer sent something that is not Ice protocol.
+	ErrProtocol = errors.New("protocol error")
+	// ErrTimeout means ACM found the connection idle, or a write could not
+	// make progress.
+	ErrTimeout = errors.New("connection timed out")
+)
+
+// Handler receives what arrives on a connection. Its methods are called on
+// the connection's reader goroutine, so a method that blocks stops reading
+// from that connection (which is how back-pressure reaches a peer).
+type Handler interface {
+	// Request is called for each Request or BatchRequest message; the
+	// handler owns m and must Release it or pass it on.
+	Request(c *Conn, m *Message)
+	// Heartbeat is called for each ValidateConnection received.
+	Heartbeat(c *Conn)
+	// Closed is called once the connection is closed, with the reason.
+	Closed(c *Conn, err error)
+}
+
+// ReplyTarget receives the reply to a request sent with SendRequest. It is
+// called on the reader goroutine of the connection the reply came on (m
+// set, err nil; the target owns m), or once with m nil and err set if the
+// connection closed first. It must not block.
+type ReplyTarget interface {
+	Reply(tag int32, m *Message, err error)
+}
+
+// Options shared by the connections of one side.
+type Options struct {
+	// MessageSizeMax is the largest message accepted, header included.
+	MessageSizeMax int
+	// MaxQueuedBytes bounds the write queue: Send waits while more than this
+	// is queued. Default 4 MiB.
+	MaxQueuedBytes int
+	// WriteTimeout closes a connection whose write cannot progress for this
+	// long; zero means no limit.
+	WriteTimeout time.Duration
+	// ACM is the active connection management of these connections.
+	ACM ACM
+	Log hclog.Logger
+}
+
+func (o *Options) maxQueued() int {
+	if o.MaxQueuedBytes > 0 {
+		return o.MaxQueuedBytes
+	}
+	return 4 << 20
+}
+
+type connState int8
+
+const (
+	stateActive connState = iota
+	stateClosing
+	stateClosed
+)
+
+type pendingCall struct {
+	target ReplyTarget
+	tag    int32
+}
+
+var connIDs atomic.Uint64
+
+// Conn is one Ice connection, accepted or dialled.
+type Conn struct {
+	nc       net.Conn
+	opts     *Options
+	handler  Handler
+	id       uint64
+	incoming bool
+	// Endpoint is the endpoint a dialled connection was made to.
+	Endpoint ice.Endpoint
+
+	mu      sync.Mutex
+	cond    sync.Cond
+	queue   []*Message
+	queued  int
+	writing bool
+	state   connState
+	err     error
+	nextID  int32
+	pending map[int32]pendingCall
+	done    chan struct{}
+	monitor *Monitor
+
+	lastActivity atomic.Int64 // unix nanoseconds
+	dispatches   atomic.Int32
+
+	// Owner is for the code that accepted or dialled the connection (the
+	// router keeps its per-connection state here). Set it before Start.
+	Owner any
+}
+
+func newConn(nc net.Conn, opts *Options, h Handler, incoming bool) *Conn {
+	c := &Conn{nc: nc, opts: opts, handler: h, incoming: incoming, id: connIDs.Add(1), done: make(chan struct{})}
+	c.cond.L = &c.mu
+	c.touch()
+	return c
+}
+
+// ID is a process-unique number for logs.
+func (c *Conn) ID() uint64 { return c.id }
+
+// Incoming reports whether the connection was accepted rather than dialled.
+func (c *Conn) Incoming() bool { return c.incoming }
+
+// RemoteAddr and LocalAddr are the socket addresses.
+func (c *Conn) RemoteAddr() net.Addr { return c.nc.RemoteAddr() }
+func (c *Conn) LocalAddr() net.Addr  { return c.nc.LocalAddr() }
+
+// NetConn is the underlying connection (for TLS state and the like).
+func (c *Conn) NetConn() net.Conn { return c.nc }
+
+// Done is closed once the connection is closed.
+func (c *Conn) Done() <-chan struct{} { return c.done }
+
+// Err is why the connection closed, or nil while it is open.
+func (c *Conn) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.state != stateClosed {
+		return nil
+	}
+	return c.err
+}
+
+// Active reports whether the connection accepts new requests.
+func (c *Conn) Active() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.state == stateActive
+}
+
+func (c *Conn) String() string {
+	dir := "outgoing"
+	if c.incoming {
+		dir = "incoming"
+	}
+	return fmt.Sprintf("%s connection #%d %s -> %s", dir, c.id, c.nc.LocalAddr(), c.nc.RemoteAddr())
+}
+
+func (c *Conn) touch() { c.lastActivity.Store(time.Now().UnixNano()) }
+
+// DispatchStarted and DispatchDone count requests received on this
+// connection whose replies are not sent yet; ACM sends heartbeats while
+// there are some, and a graceful close waits for them.
+func (c *Conn) DispatchStarted() { c.dispatches.Add(1) }
+func (c *Conn) DispatchDone() {
+	if c.dispatches.Add(-1) == 0 {
+		c.mu.Lock()
+		c.cond.Broadcast()
+		c.mu.Unlock()
+	}
+}
+
+// start runs the reader goroutine.
+func (c *Conn) start() { go c.readLoop() }
+
+func (c *Conn) readLoop() {
+	var hdr [ice.HeaderSize]byte
+	for {
+		if _, err := io.ReadFull(c.nc, hdr[:]); err != nil {
+			c.failRead(err)
+			return
+		}
+		h, err := ice.ParseHeader(hdr[:], c.opts.MessageSizeMax)
+		if err != nil {
+			c.fail(fmt.Errorf("%w: %w", ErrProtocol, err))
+			return
+		}
+		m := NewMessage(h.Size)
+		copy(m.Buf, hdr[:])
+		m.Header = h
+		if h.Size > ice.HeaderSize {
+			if _, err := io.ReadFull(c.nc, m.Buf[ice.HeaderSize:]); err != nil {
+				m.Release()
+				c.failRead(err)
+				return
+			}
+		}
+		c.touch()
+		if h.Compression == ice.Compressed {
+			raw, err := ice.Decompress(m.Buf, c.opts.MessageSizeMax)
+			m.Release()
+			if err != nil {
+				c.fail(fmt.Errorf("%w: %w", ErrProtocol, err))
+				return
+			}
+			m = &Message{Buf: raw, class: -1}
+			m.Header, _ = ice.ParseHeader(raw, len(raw))
+		}
+		switch h.Type {
+		case ice.ValidateConnectionMsg:
+			m.Release()
+			c.handler.Heartbeat(c)
+		case ice.CloseConnectionMsg:
+			m.Release()
+			c.fail(ErrClosedByPeer)
+			return
+		case ice.RequestMsg, ice.BatchRequestMsg:
+			c.handler.Request(c, m)
+		case ice.ReplyMsg:
+			c.reply(m)
+		}
+	}
+}
+
+// failRead closes the connection after a read error; after we sent
+// CloseConnection the peer closing its side is the expected end.
+func (c *Conn) failRead(err error) {
+	c.mu.Lock()
+	closing := c.state == stateClosing
+	c.mu.Unlock()
+	if closing {
+		c.fail(ErrClosed)
+		return
+	}
+	c.fail(readError(err))
+}
+
+func readError(err error) error {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("%w: peer closed the socket", ErrConnectionLost)
+	}
+	if errors.Is(err, net.ErrClosed) {
+		return ErrClosed
+	}
+	return fmt.Errorf("%w: %w", ErrConnectionLost, err)
+}
+
+func (c *Conn) reply(m *Message) {
+	id, ok := ice.ReplyID(m.Body())
+	if !ok {
+		m.Release()
+		c.fail(fmt.Errorf("%w: reply without a request id", ErrProtocol))
+		return
+	}
+	c.mu.Lock()
+	p, found := c.pending[id]
+	if found {
+		delete(c.pending, id)
+		if len(c.pending) == 0 {
+			c.cond.Broadcast()
+		}
+	}
+	c.mu.Unlock()
+	if !found {
+		c.log().Debug("reply for an unknown request", "conn", c.id, "request_id", id)
+		m.Release()
+		return
+	}
+	if _, err := ice.ParseReply(m.Body()); err != nil {
+		m.Release()
+		p.target.Reply(p.tag, nil, fmt.Errorf("%w: malformed reply: %w", ErrProtocol, err))
+		return
+	}
+	p.target.Reply(p.tag, m, nil)
+}
+
+func (c *Conn) log() hclog.Logger {
+	if c.opts.Log != nil {
+		return c.opts.Log
+	}
+	return hclog.NewNullLogger()
+}
+
+// Send queues m for writing and gives up ownership of it. It waits while the
+// write queue is over its bound, so a slow peer slows its senders down.
+func (c *Conn) Send(m *Message) error { return c.enqueue(m, true, nil, 0) }
+
+// Post queues m without waiting for room; it is for replies and control
+// messages, whose number is bounded by the requests that caused them.
+func (c *Conn) Post(m *Message) error { return c.enqueue(m, false, nil, 0) }
+
+// SendRequest sends the twoway request m (header and a request id slot
+// included), giving it a fresh request id on this connection; its reply,
+// or the connection's failure, is delivered to target with tag. An error is
+// returned (and target not called) only when the connection was not open.
+func (c *Conn) SendRequest(m *Message, target ReplyTarget, tag int32) error {
+	return c.enqueue(m, true, target, tag)
+}
+
+func (c *Conn) enqueue(m *Message, wait bool, target ReplyTarget, tag int32) error {
+	c.mu.Lock()
+	if wait {
+		for c.queued >= c.opts.maxQueued() && c.state == stateActive {
+			c.cond.Wait()
+		}
+	}
+	if c.state == stateClosed || (target != nil && c.state != stateActive) {
+		err := c.err
+		if err == nil {
+			err = ErrClosed
+		}
+		c.mu.Unlock()
+		m.Release()
+		return err
+	}
+	if target != nil {
+		if c.pending == nil {
+			c.pending = make(map[int32]pendingCall)
+		}
+		id := c.nextRequestID()
+		c.pending[id] = pendingCall{target: target, tag: tag}
+		binary.LittleEndian.PutUint32(m.Buf[ice.HeaderSize:], uint32(id))
+	}
+	c.queue = append(c.queue, m)
+	c.queued += len(m.Buf)
+	if !c.writing {
+		c.writing = true
+		go c.writeLoop()
+	}
+	c.mu.Unlock()
+	return nil
+}
+
+// nextRequestID returns an id in 1..MaxInt32 not in use; called locked.
+func (c *Conn) nextRequestID() int32 {
+	for {
+		c.nextID++
+		if c.nextID <= 0 {
+			c.nextID = 1
+		}
+		if _, busy := c.pending[c.nextID]; !busy {
+			return c.nextID
+		}
+	}
+}
+
+// Pending is the number of requests sent on this connection that await
+// their reply.
+func (c *Conn) Pending() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.pending)
+}
+
+func (c *Conn) writeLoop() {
+	var batch []*Message
+	var bufs net.Buffers
+	for {
+		c.mu.Lock()
+		if len(c.queue) == 0 || c.state == stateClosed {
+			c.writing = false
+			c.cond.Broadcast()
+			c.mu.Unlock()
+			return
+		}
+		batch, c.queue = c.queue, batch[:0]
+		c.mu.Unlock()
+
+		bufs = bufs[:0]
+		n := 0
+		for _, m := range batch {
+			bufs = append(bufs, m.Buf)
+			n += len(m.Buf)
+		}
+		if c.opts.WriteTimeout > 0 {
+			_ = c.nc.SetWriteDeadline(time.Now().Add(c.opts.WriteTimeout))
+		}
+		w := bufs // WriteTo consumes the slice it is called on
+		_, err := w.WriteTo(c.nc)
+		for i, m := range batch {
+			m.Release()
+			batch[i] = nil
+		}
+		c.touch()
+		c.mu.Lock()
+		c.queued -= n
+		c.cond.Broadcast()
+		c.mu.Unlock()
+		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				err = fmt.Errorf("%w: write made no progress for %s", ErrTimeout, c.opts.WriteTimeout)
+			} else {
+				err = readError(err)
+			}
+			c.fail(err)
+			c.mu.Lock()
+			c.writing = false
+			c.mu.Unlock()
+			return
+		}
+	}
+}
+
+// Abort closes the connection at once, without CloseConnection: the peer
+// sees the connection lost. This is Ice's forceful close.
+func (c *Conn) Abort(reason error) {
+	if reason == nil {
+		reason = ErrClosed
+	}
+	c.fail(reason)
+}
+
+// fail closes the connection with err: it fails the pending requests and
+// tells the handler. Only the first call has an effect.
+func (c *Conn) fail(err error) {
+	c.mu.Lock()
+	if c.state == stateClosed {
+		c.mu.Unlock()
+		return
+	}
+	c.state = stateClosed
+	c.err = err
+	pending := c.pending
+	c.pending = nil
+	queue := c.queue
+	c.queue = nil
+	c.queued = 0
+	mon := c.monitor
+	c.cond.Broadcast()
+	c.mu.Unlock()
+
+	_ = c.nc.Close()
+	for _, m := range queue {
+		m.Release()
+	}
+	if mon != nil {
+		mon.remove(c)
+	}
+	close(c.done)
+	for _, p := range pending {
+		p.target.Reply(p.tag, nil, err)
+	}
+	c.handler.Closed(c, err)
+}
+
+// Close closes the connection gracefully, as Ice does: no new requests are
+// sent, the requests in progress both ways are waited for, CloseConnection
+// is sent, and the socket is closed once the peer closes its side or ctx
+// ends. It returns when the connection is closed.
+func (c *Conn) Close(ctx context.Context) {
+	c.mu.Lock()
+	if c.state != stateActive {
+		c.mu.Unlock()
+		c.waitClosed(ctx)
+		return
+	}
+	c.state = stateClosing
+	c.mu.Unlock()
+
+	stop := context.AfterFunc(ctx, func() {
+		c.mu.Lock()
+		c.cond.Broadcast()
+		c.mu.Unlock()
+	})
+	defer stop()
+
+	c.mu.Lock()
+	for (len(c.pending) > 0 || c.dispatches.Load() > 0) && c.state != stateClosed && ctx.Err() == nil {
+		c.cond.Wait()
+	}
+	closed := c.state == stateClosed
+	c.mu.Unlock()
+	if closed {
+		return
+	}
+	if ctx.Err() != nil {
+		c.fail(ErrClosed)
+		return
+	}
+	_ = c.enqueue(MessageFrom(ice.CloseConnectionMessage), false, nil, 0)
+	// Ice's peer answers CloseConnection by closing the socket; our reader
+	// then sees EOF. Half-close our side once everything is written so a
+	// peer that does not close still gets EOF.
+	c.mu.Lock()
+	for (c.writing || len(c.queue) > 0) && c.state != stateClosed && ctx.Err() == nil {
+		c.cond.Wait()
+	}
+	c.mu.Unlock()
+	if tc, ok := c.nc.(interface{ CloseWrite() error }); ok {
+		_ = tc.CloseWrite()
+	}
+	c.waitClosed(ctx)
+}
+
+func (c *Conn) waitClosed(ctx context.Context) {
+	select {
+	case <-c.done:
+	case <-ctx.Done():
+		c.fail(ErrClosed)
+	}
+}
