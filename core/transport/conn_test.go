@@ -1,0 +1,309 @@
+package transport
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/floe-router/floe/core/ice"
+)
+
+// echoHandler answers every twoway request with an OK reply carrying the
+// request's params, like a trivial Ice server.
+type echoHandler struct {
+	mu         sync.Mutex
+	closed     []error
+	heartbeats int
+	hold       chan struct{} // when set, requests wait on it
+}
+
+func (h *echoHandler) Request(c *Conn, m *Message) {
+	defer m.Release()
+	if h.hold != nil {
+		<-h.hold
+	}
+	req, err := ice.ParseRequest(m.Body())
+	if err != nil {
+		c.Abort(err)
+		return
+	}
+	if req.ID != 0 {
+		_ = c.Post(MessageFrom(ice.AppendReplyOK(nil, req.ID, req.Params())))
+	}
+}
+func (h *echoHandler) Heartbeat(*Conn) { h.mu.Lock(); h.heartbeats++; h.mu.Unlock() }
+func (h *echoHandler) Closed(_ *Conn, err error) {
+	h.mu.Lock()
+	h.closed = append(h.closed, err)
+	h.mu.Unlock()
+}
+
+type result struct {
+	tag int32
+	m   *Message
+	err error
+}
+
+type chanTarget chan result
+
+func (t chanTarget) Reply(tag int32, m *Message, err error) { t <- result{tag, m, err} }
+
+func listen(t *testing.T, opts *Options, h Handler, mon *Monitor) *Listener {
+	t.Helper()
+	l, err := Listen(ice.Endpoint{Type: ice.TCPEndpoint, Host: "127.0.0.1", Timeout: 5000}, opts, mon)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = l.Serve(h, nil) }()
+	t.Cleanup(func() { _ = l.Close() })
+	return l
+}
+
+func request(id int32, payload []byte) *Message {
+	e := ice.NewEncoder(nil)
+	m := e.StartEncapsulation(ice.Encoding11)
+	e.WriteRaw(payload)
+	e.EndEncapsulation(m)
+	return MessageFrom(ice.AppendRequestMessage(nil, ice.RequestSpec{ID: id,
+		Identity: ice.Identity{Name: "hello"}, Operation: "echo", Params: e.Bytes()}))
+}
+
+func TestRequestsAreMultiplexedAndMatched(t *testing.T) {
+	opts := &Options{MessageSizeMax: 1 << 20}
+	l := listen(t, opts, &echoHandler{}, nil)
+	client := &echoHandler{}
+	c, err := Dial(context.Background(), l.Endpoint, opts, client, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Abort(nil)
+	const n = 200
+	target := make(chanTarget, n)
+	for i := range n {
+		if err := c.SendRequest(request(1, []byte{byte(i), byte(i >> 8)}), target, int32(1000+i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := map[int32]bool{}
+	for range n {
+		select {
+		case r := <-target:
+			if r.err != nil {
+				t.Fatal(r.err)
+			}
+			rep, err := ice.ParseReply(r.m.Body())
+			if err != nil || rep.Status != ice.ReplyOK {
+				t.Fatalf("reply %v %v", rep.Status, err)
+			}
+			i := int(r.tag - 1000)
+			if got := rep.Payload[6:]; got[0] != byte(i) || got[1] != byte(i>>8) {
+				t.Fatalf("tag %d got payload % x", r.tag, got)
+			}
+			if seen[r.tag] {
+				t.Fatalf("tag %d twice", r.tag)
+			}
+			seen[r.tag] = true
+			r.m.Release()
+		case <-time.After(5 * time.Second):
+			t.Fatal("timed out waiting for replies")
+		}
+	}
+}
+
+func TestBadInputClosesOnlyThatConnection(t *testing.T) {
+	cases := []struct {
+		name string
+		data []byte
+	}{
+		{"garbage", []byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n")},
+		{"wrong magic", append([]byte("IceX"), make([]byte, 10)...)},
+		{"oversized", ice.AppendHeader(nil, ice.RequestMsg, 0, 64<<20)},
+		{"truncated request", func() []byte {
+			b := request(1, []byte("abc")).Buf
+			b = b[:len(b)-2]
+			ice.SetMessageSize(b)
+			return b
+		}()},
+		{"negative size", func() []byte {
+			b := ice.AppendHeader(nil, ice.RequestMsg, 0, 14)
+			binary.LittleEndian.PutUint32(b[10:], 0xFFFFFFF0)
+			return b
+		}()},
+	}
+	opts := &Options{MessageSizeMax: 1 << 20}
+	h := &echoHandler{}
+	l := listen(t, opts, h, nil)
+	good, err := Dial(context.Background(), l.Endpoint, opts, &echoHandler{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer good.Abort(nil)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			nc, err := net.Dial("tcp", l.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer nc.Close()
+			var hdr [14]byte
+			if _, err := nc.Read(hdr[:]); err != nil || hdr[8] != byte(ice.ValidateConnectionMsg) {
+				t.Fatalf("no validate connection: %v", err)
+			}
+			_, _ = nc.Write(tc.data)
+			_ = nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+			var b [64]byte
+			if n, err := nc.Read(b[:]); err == nil {
+				t.Fatalf("connection still open, read %d bytes", n)
+			} else if errors.Is(err, context.DeadlineExceeded) || isTimeout(err) {
+				t.Fatal("connection was not closed")
+			}
+			// The other connection is unaffected.
+			target := make(chanTarget, 1)
+			if err := good.SendRequest(request(1, []byte("ok")), target, 7); err != nil {
+				t.Fatal(err)
+			}
+			if r := <-target; r.err != nil {
+				t.Fatal(r.err)
+			} else {
+				r.m.Release()
+			}
+		})
+	}
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+func TestPendingRequestsFailWhenConnectionIsLost(t *testing.T) {
+	opts := &Options{MessageSizeMax: 1 << 20}
+	hold := make(chan struct{})
+	server := &echoHandler{hold: hold}
+	l := listen(t, opts, server, nil)
+	c, err := Dial(context.Background(), l.Endpoint, opts, &echoHandler{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := make(chanTarget, 1)
+	if err := c.SendRequest(request(1, nil), target, 42); err != nil {
+		t.Fatal(err)
+	}
+	c.Abort(ErrConnectionLost)
+	close(hold)
+	select {
+	case r := <-target:
+		if r.err == nil || r.tag != 42 {
+			t.Fatalf("got %+v", r)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("pending request not failed")
+	}
+	if err := c.SendRequest(request(1, nil), target, 43); err == nil {
+		t.Fatal("send on a closed connection succeeded")
+	}
+}
+
+func TestBackPressureBoundsTheWriteQueue(t *testing.T) {
+	// A peer that never reads: Send must block once the queue is full,
+	// rather than buffer without limit, and unblock when the connection dies.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		nc, _ := ln.Accept()
+		_, _ = nc.Write(ice.ValidateConnectionMessage)
+		accepted <- nc
+	}()
+	addr := ln.Addr().(*net.TCPAddr)
+	opts := &Options{MessageSizeMax: 1 << 20, MaxQueuedBytes: 64 << 10}
+	c, err := Dial(context.Background(), ice.Endpoint{Type: ice.TCPEndpoint, Host: "127.0.0.1", Port: int32(addr.Port)}, opts, &echoHandler{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	peer := <-accepted
+	defer peer.Close()
+	blocked := make(chan int, 1)
+	go func() {
+		sent := 0
+		for i := 0; i < 10000; i++ {
+			if err := c.Send(request(0, make([]byte, 32<<10))); err != nil {
+				break
+			}
+			sent++
+		}
+		blocked <- sent
+	}()
+	select {
+	case n := <-blocked:
+		t.Fatalf("sent %d messages of 32 KiB to a peer that does not read", n)
+	case <-time.After(500 * time.Millisecond):
+	}
+	c.mu.Lock()
+	q := c.queued
+	c.mu.Unlock()
+	if q > 64<<10+33<<10 {
+		t.Fatalf("queue holds %d bytes, bound is 64 KiB", q)
+	}
+	c.Abort(nil)
+	select {
+	case <-blocked:
+	case <-time.After(5 * time.Second):
+		t.Fatal("sender still blocked after the connection closed")
+	}
+}
+
+func TestGracefulCloseSendsCloseConnection(t *testing.T) {
+	opts := &Options{MessageSizeMax: 1 << 20}
+	l := listen(t, opts, &echoHandler{}, nil)
+	client := &echoHandler{}
+	c, err := Dial(context.Background(), l.Endpoint, opts, client, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := make(chanTarget, 1)
+	if err := c.SendRequest(request(1, []byte("x")), target, 1); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c.Close(ctx) // waits for the pending reply first
+	if r := <-target; r.err != nil {
+		t.Fatalf("pending request failed: %v", r.err)
+	}
+	if !errors.Is(c.Err(), ErrClosed) {
+		t.Fatalf("closed with %v", c.Err())
+	}
+}
+
+func TestACMClosesIdleConnectionsAndHeartbeatsOnDispatch(t *testing.T) {
+	acm := ACM{Timeout: 400 * time.Millisecond, Heartbeat: HeartbeatOnDispatch, Close: CloseOnIdleForceful}
+	mon := NewMonitor(acm)
+	defer mon.Stop()
+	opts := &Options{MessageSizeMax: 1 << 20, ACM: acm}
+	server := &echoHandler{}
+	l := listen(t, opts, server, mon)
+	client := &echoHandler{}
+	c, err := Dial(context.Background(), l.Endpoint, &Options{MessageSizeMax: 1 << 20}, client, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-c.Done():
+	case <-time.After(3 * time.Second):
+		t.Fatal("idle connection not closed by ACM")
+	}
+	client.mu.Lock()
+	hb := client.heartbeats
+	client.mu.Unlock()
+	if hb != 0 {
+		t.Fatalf("got %d heartbeats without a dispatch", hb)
+	}
+}
