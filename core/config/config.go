@@ -20,6 +20,7 @@ type Config struct {
 
 	Session Session
 	Auth    Auth
+	Filter  Filter
 
 	// MessageSizeMax is the largest message accepted, in bytes
 	// (Ice.MessageSizeMax is in KiB). Default 1 MiB; 0 in Ice means no
@@ -79,6 +80,21 @@ type Auth struct {
 	// SessionManager is the stringified proxy of a remote
 	// Glacier2::SessionManager; its session proxy is returned to clients.
 	SessionManager string
+}
+
+// Filter holds the static request filters every session starts with
+// (Glacier2.Filter.*). A session manager can edit a session's copy through
+// SessionControl. The lists are OR-ed; empty lists let everything through.
+type Filter struct {
+	// Categories accepts requests whose identity category is listed.
+	Categories []string
+	// AcceptUser adds the session's user id (1) or "_" + user id (2) to the
+	// accepted categories (Glacier2.Filter.Category.AcceptUser).
+	AcceptUser int
+	// Identities accepts the listed identities, in stringified form.
+	Identities []string
+	// AdapterIDs accepts requests for proxies with the listed adapter ids.
+	AdapterIDs []string
 }
 
 // Log configures logging.

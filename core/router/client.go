@@ -120,6 +120,18 @@ func (cc *clientConn) handle(m *transport.Message, req *ice.Request, owned bool)
 		}
 		return
 	}
+	if ok, rejectedBy := s.filters.admits(req, proxy); !ok {
+		if owned {
+			m.Release()
+		}
+		s.log.Info("rejecting request", "filters", rejectedBy, "identity", req.Identity().String(),
+			"operation", req.Operation())
+		if req.ID != 0 {
+			_ = cc.c.Post(transport.MessageFrom(ice.AppendReplyNotExist(nil, req.ID, ice.ReplyObjectNotExist,
+				req.Identity(), "", "")))
+		}
+		return
+	}
 	r.forwardToServer(s, cc, m, req, owned, proxy, conn)
 }
 

@@ -206,6 +206,9 @@ func (h serverHandler) Closed(c *transport.Conn, err error) {
 // forwardToClient sends a server's callback over the connection of the
 // client whose session owns the identity's category.
 func (r *Router) forwardToClient(back *relay, m *transport.Message, req *ice.Request, owned bool) {
+	if r.dispatchControl(back.c, m, req, owned) {
+		return
+	}
 	s := r.sessions.byCategoryBytes(req.CategoryBytes())
 	if s == nil || s.destroyed.Load() {
 		if owned {

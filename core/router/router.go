@@ -43,6 +43,9 @@ type Router struct {
 	serverPublished []ice.Endpoint
 
 	sessions *sessionRegistry
+	controls *controlRegistry
+
+	filterIdentities []ice.Identity // the configured identity filter
 
 	ctx    context.Context // ends at shutdown; bounds the router's own calls
 	cancel context.CancelFunc
@@ -83,6 +86,14 @@ func New(cfg *config.Config, log hclog.Logger) (*Router, error) {
 		conns:    make(map[*transport.Conn]struct{}),
 	}
 	r.sessions = newSessionRegistry()
+	r.controls = newControlRegistry()
+	for _, s := range cfg.Filter.Identities {
+		id, err := ice.ParseIdentity(s)
+		if err != nil {
+			return nil, fmt.Errorf("router: identity filter %q: %w", s, err)
+		}
+		r.filterIdentities = append(r.filterIdentities, id)
+	}
 	r.clientOpts = transport.Options{
 		MessageSizeMax: max,
 		WriteTimeout:   60 * time.Second,

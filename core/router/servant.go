@@ -14,7 +14,8 @@ import (
 // call is one request to a servant the router hosts itself, detached from
 // the message it came in so it can outlive it.
 type call struct {
-	cc     *clientConn
+	cc     *clientConn     // the client connection, for router operations
+	conn   *transport.Conn // where the reply goes
 	id     int32
 	op     string
 	enc    ice.Version
@@ -29,7 +30,7 @@ func (c *call) reply(m *transport.Message) {
 		m.Release()
 		return
 	}
-	_ = c.cc.c.Post(m)
+	_ = c.conn.Post(m)
 }
 
 // ok replies with a result written by write (nil for none).
@@ -80,10 +81,11 @@ func (c *call) decoder() *ice.Decoder {
 	return d
 }
 
-// dispatchLocal serves requests to <instance>/router and Ice/RouterFinder.
-func (r *Router) dispatchLocal(cc *clientConn, m *transport.Message, req *ice.Request, owned bool) {
+// newCall detaches a request to a local servant from its message (released
+// here when owned).
+func newCall(conn *transport.Conn, m *transport.Message, req *ice.Request, owned bool) *call {
 	c := &call{
-		cc: cc, id: req.ID, op: req.Operation(), enc: req.ParamsEncoding(),
+		conn: conn, id: req.ID, op: req.Operation(), enc: req.ParamsEncoding(),
 		params: slices.Clone(req.ParamsBody()), ident: req.Identity(), facet: req.Facet(),
 	}
 	if req.ContextLen() > 0 {
@@ -92,12 +94,28 @@ func (r *Router) dispatchLocal(cc *clientConn, m *transport.Message, req *ice.Re
 	if owned {
 		m.Release()
 	}
+	return c
+}
+
+// valid answers requests no local servant can serve: unknown encodings and
+// facets (the router's objects have none).
+func (c *call) valid() bool {
 	if c.enc != ice.Encoding10 && c.enc != ice.Encoding11 {
 		c.unknownLocal("Ice::UnsupportedEncodingException: unsupported encoding " + c.enc.String())
-		return
+		return false
 	}
 	if c.facet != "" {
 		c.notExist(ice.ReplyFacetNotExist)
+		return false
+	}
+	return true
+}
+
+// dispatchLocal serves requests to <instance>/router and Ice/RouterFinder.
+func (r *Router) dispatchLocal(cc *clientConn, m *transport.Message, req *ice.Request, owned bool) {
+	c := newCall(cc.c, m, req, owned)
+	c.cc = cc
+	if !c.valid() {
 		return
 	}
 	if s := cc.session.Load(); s != nil {
@@ -322,10 +340,16 @@ func (r *Router) createSession(c *call, user, password string) {
 		return
 	}
 
-	var sessionProxy *ice.Proxy
+	s := r.newSession(cc, user)
 	if r.sessionManager != nil {
-		sessionProxy, err = r.createManagedSession(ctx, user, reqCtx)
+		var control *ice.Proxy
+		if len(r.serverListeners) > 0 {
+			s.controls = r.controls.add(s)
+			control = r.serverObjectProxy(s.controls.control)
+		}
+		s.Proxy, err = r.createManagedSession(ctx, user, control, reqCtx)
 		if err != nil {
+			r.controls.remove(s.controls)
 			reason, isCannot := userException(err, cannotCreateSessionID)
 			if !isCannot {
 				log.Warn("exception while creating session with session manager", "error", err)
@@ -335,7 +359,7 @@ func (r *Router) createSession(c *call, user, password string) {
 			return
 		}
 	}
-	s := r.newSession(cc, user, sessionProxy)
+	r.register(s)
 	cc.session.Store(s)
 	cc.hadSession.Store(true)
 	if !cc.c.Active() {
@@ -344,16 +368,16 @@ func (r *Router) createSession(c *call, user, password string) {
 		return
 	}
 	s.log.Info("session created", "remote", cc.c.RemoteAddr().String(), "category", s.Category)
-	c.ok(func(e *ice.Encoder) { e.WriteProxy(sessionProxy) })
+	c.ok(func(e *ice.Encoder) { e.WriteProxy(s.Proxy) })
 }
 
 // createManagedSession calls SessionManager.create(userId, control).
-func (r *Router) createManagedSession(ctx context.Context, user string, reqCtx ice.Context) (*ice.Proxy, error) {
+func (r *Router) createManagedSession(ctx context.Context, user string, control *ice.Proxy, reqCtx ice.Context) (*ice.Proxy, error) {
 	enc := r.sessionManager.Encoding
 	e := ice.NewEncoder(nil)
 	m := e.StartEncapsulation(enc)
 	e.WriteString(user)
-	e.WriteProxy(nil) // SessionControl
+	e.WriteProxy(control)
 	e.EndEncapsulation(m)
 	res, err := r.invoke(ctx, r.sessionManager, "create", ice.Normal, reqCtx, e.Bytes())
 	if err != nil {

@@ -24,9 +24,11 @@ type Session struct {
 	// Proxy is the session object the session manager returned, or nil.
 	Proxy *ice.Proxy
 
-	client *clientConn
-	table  *RoutingTable
-	log    hclog.Logger
+	client   *clientConn
+	table    *RoutingTable
+	filters  *filters
+	controls *sessionControls // nil unless a session manager was given a SessionControl
+	log      hclog.Logger
 
 	lastActivity atomic.Int64
 	destroyed    atomic.Bool
@@ -105,27 +107,31 @@ func (g *sessionRegistry) all() []*Session {
 // Sessions returns the live sessions.
 func (r *Router) Sessions() []*Session { return r.sessions.all() }
 
-// newSession builds and registers a session for cc.
-func (r *Router) newSession(cc *clientConn, user string, proxy *ice.Proxy) *Session {
+// newSession builds a session for cc; register makes it reachable.
+func (r *Router) newSession(cc *clientConn, user string) *Session {
 	s := &Session{
 		ID:       strconv.FormatUint(sessionIDs.Add(1), 10),
 		User:     user,
-		Proxy:    proxy,
 		client:   cc,
 		table:    NewRoutingTable(r.cfg.Session.RoutingTableSize),
+		filters:  r.newFilters(user, true),
 		inflight: make(chan struct{}, maxInflightPerSession),
 	}
 	s.log = r.log.With("session", s.ID, "user", user)
 	s.touch()
+	return s
+}
+
+// register adds s to the registry under a fresh callback category.
+func (r *Router) register(s *Session) {
 	for {
 		if len(r.serverListeners) > 0 {
 			s.Category = randomCategory()
 		}
 		if r.sessions.add(s) {
-			break
+			return
 		}
 	}
-	return s
 }
 
 // destroySession ends s: it is unbound from its connection (which stays
@@ -135,6 +141,7 @@ func (r *Router) destroySession(s *Session, why string) {
 		return
 	}
 	r.sessions.remove(s)
+	r.controls.remove(s.controls)
 	s.client.session.CompareAndSwap(s, nil)
 	s.log.Info("session destroyed", "reason", why)
 	if s.Proxy != nil {
