@@ -145,38 +145,19 @@ func (r *Router) dispatchSessionControl(c *call, s *Session) {
 }
 
 func (r *Router) dispatchStringSet(c *call, set *sortedSet[string]) {
-	switch c.op {
-	case "add", "remove":
-		items, err := c.decoder().StringSeq()
-		if err != nil {
-			c.unknownLocal("Ice::MarshalException: " + err.Error())
-			return
-		}
-		if c.op == "add" {
-			set.add(items)
-		} else {
-			set.remove(items)
-		}
-		c.ok(nil)
-	case "get":
-		c.ok(func(e *ice.Encoder) { e.WriteStringSeq(set.get()) })
-	default:
-		r.dispatchObject(c, stringSetTypeID, []string{stringSetTypeID, iceObjectTypeID})
-	}
+	dispatchSet(r, c, set, stringSetTypeID, (*ice.Decoder).StringSeq, (*ice.Encoder).WriteStringSeq)
 }
 
 func (r *Router) dispatchIdentitySet(c *call, set *sortedSet[ice.Identity]) {
+	dispatchSet(r, c, set, identitySetTypeID, decodeIdentitySeq, encodeIdentitySeq)
+}
+
+// dispatchSet serves Glacier2's StringSet and IdentitySet interfaces.
+func dispatchSet[T any](r *Router, c *call, set *sortedSet[T], typeID string,
+	decode func(*ice.Decoder) ([]T, error), encode func(*ice.Encoder, []T)) {
 	switch c.op {
 	case "add", "remove":
-		d := c.decoder()
-		n, err := d.SeqSize(2)
-		var items []ice.Identity
-		for i := 0; err == nil && i < n; i++ {
-			var id ice.Identity
-			if id, err = d.Identity(); err == nil {
-				items = append(items, id)
-			}
-		}
+		items, err := decode(c.decoder())
 		if err != nil {
 			c.unknownLocal("Ice::MarshalException: " + err.Error())
 			return
@@ -189,13 +170,29 @@ func (r *Router) dispatchIdentitySet(c *call, set *sortedSet[ice.Identity]) {
 		c.ok(nil)
 	case "get":
 		items := set.get()
-		c.ok(func(e *ice.Encoder) {
-			e.WriteSize(len(items))
-			for _, id := range items {
-				e.WriteIdentity(id)
-			}
-		})
+		c.ok(func(e *ice.Encoder) { encode(e, items) })
 	default:
-		r.dispatchObject(c, identitySetTypeID, []string{identitySetTypeID, iceObjectTypeID})
+		r.dispatchObject(c, typeID, []string{typeID, iceObjectTypeID})
+	}
+}
+
+func decodeIdentitySeq(d *ice.Decoder) ([]ice.Identity, error) {
+	n, err := d.SeqSize(2)
+	if err != nil {
+		return nil, err
+	}
+	items := make([]ice.Identity, n)
+	for i := range items {
+		if items[i], err = d.Identity(); err != nil {
+			return nil, err
+		}
+	}
+	return items, nil
+}
+
+func encodeIdentitySeq(e *ice.Encoder, items []ice.Identity) {
+	e.WriteSize(len(items))
+	for _, id := range items {
+		e.WriteIdentity(id)
 	}
 }
