@@ -35,6 +35,9 @@ var mappedGlacier2Properties = []string{
 // properties floe ignores for now, unknown Glacier2 properties (typos), and
 // what Ice itself would warn about.
 //
+// The Config is never nil: with an error, only its Warnings are meaningful,
+// and they often explain the error (a misspelt property).
+//
 // Ice.* and IceSSL.* properties other than Ice.MessageSizeMax,
 // Ice.Default.Host and the Ice.ACM timeouts are accepted and ignored for
 // now, as are properties of other prefixes.
@@ -44,7 +47,7 @@ func FromProperties(props *ice.Properties) (*Config, error) {
 	m.checkNames()
 	m.cfg.Warnings = append(m.cfg.Warnings, props.Warnings()...)
 	if len(m.errs) > 0 {
-		return nil, errors.Join(m.errs...)
+		return &Config{Source: m.cfg.Source, Warnings: m.cfg.Warnings}, errors.Join(m.errs...)
 	}
 	return m.cfg, nil
 }

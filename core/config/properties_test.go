@@ -202,9 +202,10 @@ func TestFromProperties(t *testing.T) {
 
 func TestFromPropertiesErrors(t *testing.T) {
 	for _, tc := range []struct {
-		name  string
-		lines []string
-		want  []string
+		name     string
+		lines    []string
+		want     []string
+		warnings []string
 	}{{
 		name: "nothing set: both of glacier2router's refusals at once",
 		want: []string{
@@ -220,6 +221,10 @@ func TestFromPropertiesErrors(t *testing.T) {
 		lines: []string{clientEndpoints, "Glacier2.CryptPasswords=passwords", "Glacier2.SSLPermissionsVerifier=Glacier2/NullSSLPermissionsVerifier"},
 		want: []string{"Glacier2 requires a permissions verifier or password file " +
 			"(`Glacier2.CryptPasswords' and `Glacier2.SSLPermissionsVerifier': not supported by this version of floe yet)"},
+		warnings: []string{
+			"property `Glacier2.CryptPasswords' is not supported yet, ignored",
+			"property `Glacier2.SSLPermissionsVerifier' is not supported yet, ignored",
+		},
 	}, {
 		name: "bad strings",
 		lines: []string{
@@ -239,17 +244,25 @@ func TestFromPropertiesErrors(t *testing.T) {
 			"session manager `bad:tcp' is invalid: stub: bad proxy",
 		},
 	}, {
+		name:     "the warnings that explain an error are kept",
+		lines:    []string{"Glacier2.client.endpoints=tcp -p 1", verifier},
+		want:     []string{"property `Glacier2.Client.Endpoints' is not set"},
+		warnings: []string{"unknown property `Glacier2.client.endpoints', ignored; did you mean `Glacier2.Client.Endpoints'?"},
+	}, {
 		name:  "a routing table that can hold nothing",
 		lines: []string{clientEndpoints, verifier, "Glacier2.RoutingTable.MaxSize=0"},
 		want:  []string{"property `Glacier2.RoutingTable.MaxSize' must be at least 1, not 0"},
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg, err := FromProperties(props(t, tc.lines...))
-			if cfg != nil || err == nil {
+			if err == nil || cfg.Client.Endpoints != "" {
 				t.Fatalf("got %+v, %v", cfg, err)
 			}
 			if got := strings.Split(err.Error(), "\n"); !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("errors\n got %q\nwant %q", got, tc.want)
+			}
+			if !reflect.DeepEqual(cfg.Warnings, tc.warnings) {
+				t.Errorf("warnings\n got %q\nwant %q", cfg.Warnings, tc.warnings)
 			}
 		})
 	}
