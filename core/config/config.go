@@ -22,6 +22,12 @@ type Config struct {
 	Auth    Auth
 	Filter  Filter
 
+	// DefaultHost is Ice.Default.Host: the host Ice gives to endpoints
+	// written without -h (not to "-h *", which means every interface). It is
+	// applied where endpoints are parsed for use; the endpoint strings in
+	// this model are kept as the user wrote them.
+	DefaultHost string
+
 	// MessageSizeMax is the largest message accepted, in bytes
 	// (Ice.MessageSizeMax is in KiB). Default 1 MiB; 0 in Ice means no
 	// limit, which floe maps to math.MaxInt32.
@@ -49,6 +55,8 @@ type Client struct {
 	ForwardContext bool
 	// ACMTimeout closes client connections idle for this long. Zero means
 	// the session timeout when one is set, else Ice's default of 60s.
+	// ACMDisabled (any negative value) turns the idle check off, as
+	// Glacier2.Client.ACM.Timeout=0 does.
 	ACMTimeout time.Duration
 }
 
@@ -63,7 +71,8 @@ type Server struct {
 // Session holds per-session settings.
 type Session struct {
 	// Timeout destroys a session that has seen no request or heartbeat for
-	// this long; zero means never.
+	// this long; zero means never. Always whole seconds: clients read it
+	// with getSessionTimeout, which counts seconds.
 	Timeout time.Duration
 	// RoutingTableSize is the per-session LRU size. Default 1000.
 	RoutingTableSize int
@@ -111,11 +120,30 @@ const (
 	DefaultRoutingTableSize = 1000
 	DefaultMessageSizeMax   = 1 << 20
 	DefaultACMTimeout       = 60 * time.Second
+	DefaultLogLevel         = "info"
 )
 
-// EffectiveACMTimeout is the idle timeout applied to client connections.
+// newConfig returns a Config with every default filled in, for the front
+// ends to change.
+func newConfig(source string) *Config {
+	return &Config{
+		InstanceName:   DefaultInstanceName,
+		Session:        Session{RoutingTableSize: DefaultRoutingTableSize},
+		MessageSizeMax: DefaultMessageSizeMax,
+		Log:            Log{Level: DefaultLogLevel},
+		Source:         source,
+	}
+}
+
+// ACMDisabled is the Client.ACMTimeout that turns the idle check off.
+const ACMDisabled time.Duration = -1
+
+// EffectiveACMTimeout is the idle timeout applied to client connections;
+// zero means client connections are never closed for being idle.
 func (c *Config) EffectiveACMTimeout() time.Duration {
 	switch {
+	case c.Client.ACMTimeout < 0:
+		return 0
 	case c.Client.ACMTimeout > 0:
 		return c.Client.ACMTimeout
 	case c.Session.Timeout > 0:

@@ -1,0 +1,409 @@
+package config
+
+import (
+	"fmt"
+	"math"
+	"math/big"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
+)
+
+// LoadFile reads and decodes the HCL configuration file at path. The
+// Config is nil exactly when the diagnostics hold an error; warnings may
+// come with a valid Config (and are also in its Warnings).
+func LoadFile(path string) (*Config, hcl.Diagnostics) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Cannot read configuration file",
+			Detail:   err.Error(),
+			Subject:  &hcl.Range{Filename: path},
+		}}
+	}
+	return Parse(src, path)
+}
+
+// Parse decodes an HCL configuration; filename is used in diagnostics and
+// as the Config's Source. Every problem found is reported, each with the
+// range of the offending expression, sorted by position; syntax errors stop
+// decoding (what follows them would only produce noise).
+func Parse(src []byte, filename string) (*Config, hcl.Diagnostics) {
+	file, diags := hclsyntax.ParseConfig(src, filename, hcl.InitialPos)
+	if diags.HasErrors() {
+		return nil, sortDiagnostics(diags)
+	}
+	d := &decoder{cfg: newConfig(filename)}
+	d.diags = diags
+	d.decode(file.Body.(*hclsyntax.Body))
+	d.diags = sortDiagnostics(d.diags)
+	if d.diags.HasErrors() {
+		return nil, d.diags
+	}
+	for _, diag := range d.diags {
+		d.cfg.Warnings = append(d.cfg.Warnings, formatDiagnostic(diag, false))
+	}
+	return d.cfg, d.diags
+}
+
+// notYet are the names of section 7 of the design that later versions
+// implement. They are refused with a clear message rather than ignored, so
+// nobody believes a filter or a plugin protects them when it does not.
+var notYet = []string{"filter", "allowed_backends", "script", "plugin", "admin"}
+
+var (
+	topSchema = &hcl.BodySchema{
+		Attributes: []hcl.AttributeSchema{{Name: "instance_name"}, {Name: "message_size_max"}},
+		Blocks: []hcl.BlockHeaderSchema{
+			{Type: "client"}, {Type: "server"}, {Type: "session"}, {Type: "auth"}, {Type: "log"},
+		},
+	}
+	clientSchema  = attributes("endpoints", "published_endpoints", "forward_context", "acm_timeout")
+	serverSchema  = attributes("endpoints", "published_endpoints", "forward_context")
+	sessionSchema = attributes("timeout", "routing_table_size")
+	authSchema    = attributes("passwords_file", "verifier", "session_manager", "allow_all")
+	logSchema     = attributes("level", "json")
+)
+
+func attributes(names ...string) *hcl.BodySchema {
+	s := &hcl.BodySchema{}
+	for _, n := range names {
+		s.Attributes = append(s.Attributes, hcl.AttributeSchema{Name: n})
+	}
+	return s
+}
+
+// maxMessageSizeKiB is the largest Ice.MessageSizeMax Ice honours: larger
+// values mean 2 GiB, the most a message size field can say.
+const maxMessageSizeKiB = math.MaxInt32 / 1024
+
+var logLevels = []string{"trace", "debug", "info", "warn", "error"}
+
+type decoder struct {
+	cfg   *Config
+	diags hcl.Diagnostics
+}
+
+func (d *decoder) errorf(rng hcl.Range, summary, format string, args ...any) {
+	d.diags = append(d.diags, &hcl.Diagnostic{
+		Severity: hcl.DiagError, Summary: summary, Detail: fmt.Sprintf(format, args...), Subject: rng.Ptr(),
+	})
+}
+
+func (d *decoder) content(body hcl.Body, schema *hcl.BodySchema) hcl.Attributes {
+	content, diags := body.Content(schema)
+	d.diags = append(d.diags, diags...)
+	return content.Attributes
+}
+
+func (d *decoder) decode(body *hclsyntax.Body) {
+	body = d.refuseNotYet(body)
+	content, diags := body.Content(topSchema)
+	d.diags = append(d.diags, diags...)
+	file := body.MissingItemRange()
+
+	if s, ok := d.str(content.Attributes["instance_name"]); ok {
+		if s == "" {
+			d.errorf(content.Attributes["instance_name"].Expr.Range(), "Empty instance name",
+				"instance_name is the category of the router's objects (<instance_name>/router) and cannot be empty; remove it for the default %q.", DefaultInstanceName)
+		} else {
+			d.cfg.InstanceName = s
+		}
+	}
+	if n, ok := d.integer(content.Attributes["message_size_max"], 0, maxMessageSizeKiB, "KiB"); ok {
+		d.cfg.MessageSizeMax = int(n) * 1024
+		if n == 0 {
+			d.cfg.MessageSizeMax = math.MaxInt32
+		}
+	}
+
+	blocks := map[string]*hcl.Block{}
+	for _, b := range content.Blocks {
+		if first, dup := blocks[b.Type]; dup {
+			d.errorf(b.DefRange, "Duplicate "+b.Type+" block",
+				"A %s block was already defined at %s; put all its settings in one block.", b.Type, position(first.DefRange))
+			continue
+		}
+		blocks[b.Type] = b
+		switch b.Type {
+		case "client":
+			d.client(b)
+		case "server":
+			d.server(b)
+		case "session":
+			d.session(b)
+		case "auth":
+			d.auth(b)
+		case "log":
+			d.log(b)
+		}
+	}
+
+	if blocks["client"] == nil {
+		d.errorf(file, "Missing client endpoints",
+			`A client block with endpoints is required: it says where clients connect, for example client { endpoints = "tcp -p 4063" }.`)
+	}
+	if blocks["auth"] == nil {
+		d.errorf(file, "No authentication configured", noAuthDetail)
+	}
+}
+
+const noAuthDetail = `Glacier2 requires a permissions verifier or password file: set auth { verifier = "..." } to a Glacier2::PermissionsVerifier proxy, or auth { allow_all = true } for development.`
+
+// refuseNotYet reports every top-level item named in notYet and returns the
+// body without them, so they are not reported a second time as unknown.
+func (d *decoder) refuseNotYet(body *hclsyntax.Body) *hclsyntax.Body {
+	rest := &hclsyntax.Body{Attributes: hclsyntax.Attributes{}, SrcRange: body.SrcRange, EndRange: body.EndRange}
+	for name, a := range body.Attributes {
+		if slices.Contains(notYet, name) {
+			d.errorf(a.NameRange, "Not supported yet",
+				"%s is not supported by this version of floe yet; a later version implements it. Remove it to use this configuration now.", name)
+			continue
+		}
+		rest.Attributes[name] = a
+	}
+	for _, b := range body.Blocks {
+		if slices.Contains(notYet, b.Type) {
+			d.errorf(b.TypeRange, "Not supported yet",
+				"The %s block is not supported by this version of floe yet; a later version implements it. Remove it to use this configuration now.", b.Type)
+			continue
+		}
+		rest.Blocks = append(rest.Blocks, b)
+	}
+	return rest
+}
+
+func (d *decoder) client(b *hcl.Block) {
+	attrs := d.content(b.Body, clientSchema)
+	c := &d.cfg.Client
+	if a := attrs["endpoints"]; isAbsent(a) {
+		d.errorf(b.DefRange, "Missing client endpoints",
+			`The client block needs endpoints: where clients connect, for example endpoints = "tcp -p 4063".`)
+	} else {
+		c.Endpoints, _ = d.endpoints(a, true)
+	}
+	c.PublishedEndpoints, _ = d.endpoints(attrs["published_endpoints"], false)
+	c.ForwardContext, _ = d.boolean(attrs["forward_context"])
+	if t, ok := d.duration(attrs["acm_timeout"]); ok {
+		c.ACMTimeout = t
+		if t == 0 {
+			c.ACMTimeout = ACMDisabled
+		}
+	}
+}
+
+func (d *decoder) server(b *hcl.Block) {
+	attrs := d.content(b.Body, serverSchema)
+	s := &Server{}
+	if a := attrs["endpoints"]; isAbsent(a) {
+		d.errorf(b.DefRange, "Missing server endpoints",
+			`The server block needs endpoints, where servers send callbacks, for example endpoints = "tcp -h 10.0.0.1"; remove the block to run without callbacks.`)
+	} else {
+		s.Endpoints, _ = d.endpoints(a, true)
+	}
+	s.PublishedEndpoints, _ = d.endpoints(attrs["published_endpoints"], false)
+	s.ForwardContext, _ = d.boolean(attrs["forward_context"])
+	d.cfg.Server = s
+}
+
+func (d *decoder) session(b *hcl.Block) {
+	attrs := d.content(b.Body, sessionSchema)
+	if t, ok := d.duration(attrs["timeout"]); ok {
+		d.cfg.Session.Timeout = t
+	}
+	if n, ok := d.integer(attrs["routing_table_size"], 1, math.MaxInt32, "proxies"); ok {
+		d.cfg.Session.RoutingTableSize = int(n)
+	}
+}
+
+func (d *decoder) auth(b *hcl.Block) {
+	attrs := d.content(b.Body, authSchema)
+	a := &d.cfg.Auth
+	passwords := attrs["passwords_file"]
+	if passwords != nil {
+		d.errorf(passwords.NameRange, "Not supported yet",
+			"passwords_file (Glacier2.CryptPasswords) is not supported by this version of floe yet; a later version implements it. Use a verifier for now.")
+	}
+	if s, ok := d.str(attrs["verifier"]); ok && s != "" {
+		if _, err := checkProxy(s); err != nil {
+			d.errorf(attrs["verifier"].Expr.Range(), "Invalid verifier proxy", "%q is not a valid proxy: %v.", s, err)
+		}
+		a.Verifier = s
+	}
+	if s, ok := d.str(attrs["session_manager"]); ok && s != "" {
+		if _, err := checkProxy(s); err != nil {
+			d.errorf(attrs["session_manager"].Expr.Range(), "Invalid session manager proxy", "%q is not a valid proxy: %v.", s, err)
+		}
+		a.SessionManager = s
+	}
+	a.AllowAll, _ = d.boolean(attrs["allow_all"])
+	switch {
+	case a.AllowAll && a.Verifier != "":
+		d.errorf(attrs["allow_all"].Expr.Range(), "Conflicting authentication",
+			"allow_all accepts every user the verifier would refuse; set either verifier or allow_all, not both.")
+	case a.AllowAll:
+		d.diags = append(d.diags, &hcl.Diagnostic{
+			Severity: hcl.DiagWarning,
+			Summary:  "Development setting",
+			Detail:   "allow_all accepts every user and password: use it for development only.",
+			Subject:  attrs["allow_all"].Expr.Range().Ptr(),
+		})
+	case a.Verifier == "" && passwords == nil:
+		d.errorf(b.DefRange, "No authentication configured", noAuthDetail)
+	}
+}
+
+func (d *decoder) log(b *hcl.Block) {
+	attrs := d.content(b.Body, logSchema)
+	if s, ok := d.str(attrs["level"]); ok {
+		if l := strings.ToLower(s); slices.Contains(logLevels, l) {
+			d.cfg.Log.Level = l
+		} else {
+			d.errorf(attrs["level"].Expr.Range(), "Invalid log level",
+				"%q is not a log level; use one of %s.", s, strings.Join(logLevels, ", "))
+		}
+	}
+	d.cfg.Log.JSON, _ = d.boolean(attrs["json"])
+}
+
+// isAbsent reports whether an attribute is missing or set to null, which
+// HCL users write to mean "not set".
+func isAbsent(a *hcl.Attribute) bool {
+	if a == nil {
+		return true
+	}
+	v, diags := a.Expr.Value(nil)
+	return !diags.HasErrors() && v.IsNull()
+}
+
+// value evaluates a (nil when absent) without variables or functions and
+// converts it to ty. ok is false when the attribute is absent or null, or
+// when it is wrong (then with a diagnostic).
+func (d *decoder) value(a *hcl.Attribute, ty cty.Type, what string) (cty.Value, bool) {
+	if a == nil {
+		return cty.NilVal, false
+	}
+	v, diags := a.Expr.Value(nil)
+	d.diags = append(d.diags, diags...)
+	if diags.HasErrors() || v.IsNull() {
+		return cty.NilVal, false
+	}
+	cv, err := convert.Convert(v, ty)
+	if err != nil {
+		d.errorf(a.Expr.Range(), "Incorrect attribute value type",
+			"Inappropriate value for attribute %q: %s required.", a.Name, what)
+		return cty.NilVal, false
+	}
+	return cv, true
+}
+
+func (d *decoder) str(a *hcl.Attribute) (string, bool) {
+	v, ok := d.value(a, cty.String, "a string is")
+	if !ok {
+		return "", false
+	}
+	return v.AsString(), true
+}
+
+func (d *decoder) boolean(a *hcl.Attribute) (bool, bool) {
+	v, ok := d.value(a, cty.Bool, "a bool is")
+	if !ok {
+		return false, false
+	}
+	return v.True(), true
+}
+
+// integer reads a whole number within [lo, hi]; unit names what it counts.
+func (d *decoder) integer(a *hcl.Attribute, lo, hi int64, unit string) (int64, bool) {
+	v, ok := d.value(a, cty.Number, "a number is")
+	if !ok {
+		return 0, false
+	}
+	f := v.AsBigFloat()
+	n, acc := f.Int64()
+	text := f.Text('g', -1)
+	if acc == big.Exact {
+		text = strconv.FormatInt(n, 10)
+	}
+	switch {
+	case !f.IsInt():
+		d.errorf(a.Expr.Range(), "Invalid number", "%s must be a whole number, not %s.", a.Name, text)
+	case f.Sign() < 0 && lo >= 0:
+		d.errorf(a.Expr.Range(), "Negative size", "%s cannot be negative (%s).", a.Name, text)
+	case acc != big.Exact || n < lo || n > hi:
+		d.errorf(a.Expr.Range(), "Number out of range", "%s must be between %d and %d %s, not %s.", a.Name, lo, hi, unit, text)
+	default:
+		return n, true
+	}
+	return 0, false
+}
+
+// duration reads a Go duration string ("30s", "5m"). Floe's durations are
+// the ones Glacier2 counts in seconds, so they must be whole seconds.
+func (d *decoder) duration(a *hcl.Attribute) (time.Duration, bool) {
+	s, ok := d.str(a)
+	if !ok {
+		return 0, false
+	}
+	t, err := time.ParseDuration(s)
+	switch {
+	case err != nil:
+		d.errorf(a.Expr.Range(), "Invalid duration", `%q is not a duration; write a number and a unit, as "30s" or "5m".`, s)
+	case t < 0:
+		d.errorf(a.Expr.Range(), "Negative duration", "%s cannot be negative (%q).", a.Name, s)
+	case t%time.Second != 0:
+		d.errorf(a.Expr.Range(), "Invalid duration",
+			"%s must be a whole number of seconds (%q): Ice and Glacier2 count it in seconds.", a.Name, s)
+	default:
+		return t, true
+	}
+	return 0, false
+}
+
+// endpoints reads an endpoint list and checks its syntax. An empty string
+// is an error when required, else the same as absent.
+func (d *decoder) endpoints(a *hcl.Attribute, required bool) (string, bool) {
+	s, ok := d.str(a)
+	if !ok {
+		return "", false
+	}
+	if strings.TrimSpace(s) == "" {
+		if required {
+			d.errorf(a.Expr.Range(), "Empty endpoints", "%s cannot be empty.", a.Name)
+		}
+		return "", false
+	}
+	if err := checkEndpoints(s); err != nil {
+		d.errorf(a.Expr.Range(), "Invalid endpoints", "%q is not a valid endpoint list: %v.", s, err)
+		return s, false
+	}
+	return s, true
+}
+
+// sortDiagnostics orders diagnostics by file and position, those without a
+// position first, keeping the order of equal ones.
+func sortDiagnostics(diags hcl.Diagnostics) hcl.Diagnostics {
+	slices.SortStableFunc(diags, func(a, b *hcl.Diagnostic) int {
+		switch {
+		case a.Subject == nil && b.Subject == nil:
+			return 0
+		case a.Subject == nil:
+			return -1
+		case b.Subject == nil:
+			return 1
+		}
+		if c := strings.Compare(a.Subject.Filename, b.Subject.Filename); c != 0 {
+			return c
+		}
+		return a.Subject.Start.Byte - b.Subject.Start.Byte
+	})
+	return diags
+}

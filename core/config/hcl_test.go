@@ -1,0 +1,399 @@
+package config
+
+import (
+	"bytes"
+	"math"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// minimal is the smallest valid configuration; tests add to it.
+const minimal = `
+client {
+  endpoints = "tcp -p 4063"
+}
+auth {
+  verifier = "Verifier:tcp -h 10.0.0.2 -p 10000"
+}
+`
+
+func TestParseValid(t *testing.T) {
+	base := func(change func(c *Config)) *Config {
+		c := newConfig("test.hcl")
+		c.Client.Endpoints = "tcp -p 4063"
+		c.Auth.Verifier = "Verifier:tcp -h 10.0.0.2 -p 10000"
+		if change != nil {
+			change(c)
+		}
+		return c
+	}
+	for _, tc := range []struct {
+		name string
+		src  string
+		want *Config
+	}{{
+		name: "minimal, with every default",
+		src:  minimal,
+		want: base(nil),
+	}, {
+		name: "top-level settings",
+		src:  minimal + `instance_name = "DemoGlacier2"` + "\nmessage_size_max = 2048\n",
+		want: base(func(c *Config) { c.InstanceName = "DemoGlacier2"; c.MessageSizeMax = 2048 * 1024 }),
+	}, {
+		name: "message_size_max 0 is no limit, as in Ice",
+		src:  minimal + "message_size_max = 0\n",
+		want: base(func(c *Config) { c.MessageSizeMax = math.MaxInt32 }),
+	}, {
+		name: "client",
+		src: `client {
+  endpoints = "tcp -p 4063"
+  published_endpoints = "tcp -h router.example.com -p 4063"
+  forward_context = true
+  acm_timeout = "2m"
+}
+auth { verifier = "Verifier:tcp -h 10.0.0.2 -p 10000" }`,
+		want: base(func(c *Config) {
+			c.Client.PublishedEndpoints = "tcp -h router.example.com -p 4063"
+			c.Client.ForwardContext = true
+			c.Client.ACMTimeout = 2 * time.Minute
+		}),
+	}, {
+		name: "acm_timeout 0s turns ACM off",
+		src:  strings.Replace(minimal, `"tcp -p 4063"`, `"tcp -p 4063"`+"\n  acm_timeout = \"0s\"", 1),
+		want: base(func(c *Config) { c.Client.ACMTimeout = ACMDisabled }),
+	}, {
+		name: "server, session, log",
+		src: minimal + `
+server {
+  endpoints = "tcp -h 10.0.0.1"
+  published_endpoints = "tcp -h 10.0.0.1 -p 4070"
+  forward_context = true
+}
+session {
+  timeout = "30s"
+  routing_table_size = 10
+}
+log {
+  level = "DEBUG"
+  json = true
+}`,
+		want: base(func(c *Config) {
+			c.Server = &Server{Endpoints: "tcp -h 10.0.0.1", PublishedEndpoints: "tcp -h 10.0.0.1 -p 4070", ForwardContext: true}
+			c.Session = Session{Timeout: 30 * time.Second, RoutingTableSize: 10}
+			c.Log = Log{Level: "debug", JSON: true}
+		}),
+	}, {
+		name: "session manager, and null meaning unset",
+		src: `client {
+  endpoints = "tcp -p 4063"
+  published_endpoints = null
+}
+auth {
+  verifier = "Verifier:tcp -h 10.0.0.2 -p 10000"
+  session_manager = "SessionManager:tcp -h 10.0.0.2 -p 10001"
+}`,
+		want: base(func(c *Config) { c.Auth.SessionManager = "SessionManager:tcp -h 10.0.0.2 -p 10001" }),
+	}, {
+		name: "HCL's own conversions: a bool and a number written as strings",
+		src:  minimal + "session {\n  routing_table_size = \"20\"\n}\nlog {\n  json = \"true\"\n}\n",
+		want: base(func(c *Config) { c.Session.RoutingTableSize = 20; c.Log.JSON = true }),
+	}, {
+		name: "allow_all, with its warning",
+		src:  "client {\n  endpoints = \"tcp -p 4063\"\n}\nauth {\n  allow_all = true\n}\n",
+		want: base(func(c *Config) {
+			c.Auth = Auth{AllowAll: true}
+			c.Warnings = []string{"test.hcl:5:15: Development setting; allow_all accepts every user and password: use it for development only."}
+		}),
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, diags := Parse([]byte(tc.src), "test.hcl")
+			if diags.HasErrors() {
+				t.Fatalf("unexpected diagnostics:\n%s", diagLines(diags))
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("got  %+v\nwant %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestParseFullExample(t *testing.T) {
+	got, diags := LoadFile("testdata/full.hcl")
+	if len(diags) > 0 {
+		t.Fatalf("diagnostics:\n%s", diagLines(diags))
+	}
+	want := &Config{
+		InstanceName: "DemoGlacier2",
+		Client: Client{
+			Endpoints:          "tcp -h 0.0.0.0 -p 4063 : ssl -h 0.0.0.0 -p 4064 : wss -h 0.0.0.0 -p 4065",
+			PublishedEndpoints: "tcp -h router.example.com -p 4063",
+			ForwardContext:     true,
+			ACMTimeout:         45 * time.Second,
+		},
+		Server:         &Server{Endpoints: "tcp -h 10.0.0.1", PublishedEndpoints: "tcp -h 10.0.0.1 -p 4070", ForwardContext: true},
+		Session:        Session{Timeout: 30 * time.Second, RoutingTableSize: 500},
+		Auth:           Auth{Verifier: "Verifier:tcp -h 10.0.0.2 -p 10000", SessionManager: "SessionManager:tcp -h 10.0.0.2 -p 10001"},
+		MessageSizeMax: 2048 * 1024,
+		Log:            Log{Level: "debug", JSON: true},
+		Source:         "testdata/full.hcl",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got  %+v\nwant %+v", got, want)
+	}
+}
+
+func diagLines(diags hcl.Diagnostics) string {
+	var b strings.Builder
+	for _, d := range diags {
+		b.WriteString(formatDiagnostic(d, true))
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// TestParseDiagnostics checks each mistake's diagnostic, with its position,
+// and that all of a file's mistakes are reported together.
+func TestParseDiagnostics(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		src  string
+		want []string
+	}{{
+		name: "syntax error",
+		src:  "client {\n  endpoints = \"tcp\n}\n",
+		want: []string{
+			`test.hcl:2:19: error: Invalid multi-line string; Quoted strings may not be split over multiple lines. To produce a multi-line string, either use the \n escape to represent a newline character or use the "heredoc" multi-line template syntax.`,
+			`test.hcl:2:19: error: Unterminated template string; No closing marker was found for the string.`,
+			`test.hcl:3:2: error: Invalid multi-line string; Quoted strings may not be split over multiple lines. To produce a multi-line string, either use the \n escape to represent a newline character or use the "heredoc" multi-line template syntax.`,
+		},
+	}, {
+		name: "empty file",
+		src:  "",
+		want: []string{
+			`test.hcl:1:1: error: Missing client endpoints; A client block with endpoints is required: it says where clients connect, for example client { endpoints = "tcp -p 4063" }.`,
+			`test.hcl:1:1: error: No authentication configured; ` + noAuthDetail,
+		},
+	}, {
+		name: "client block without endpoints, auth block without a verifier",
+		src:  "client {\n}\nauth {\n  session_manager = \"SM:tcp -p 1\"\n}\n",
+		want: []string{
+			`test.hcl:1:1: error: Missing client endpoints; The client block needs endpoints: where clients connect, for example endpoints = "tcp -p 4063".`,
+			`test.hcl:3:1: error: No authentication configured; ` + noAuthDetail,
+		},
+	}, {
+		name: "unknown attributes and blocks",
+		src:  minimal + "instance = \"x\"\nclient_config {}\nlog {\n  levle = \"info\"\n}\n",
+		want: []string{
+			`test.hcl:8:1: error: Unsupported argument; An argument named "instance" is not expected here.`,
+			`test.hcl:9:1: error: Unsupported block type; Blocks of type "client_config" are not expected here.`,
+			`test.hcl:11:3: error: Unsupported argument; An argument named "levle" is not expected here. Did you mean "level"?`,
+		},
+	}, {
+		name: "blocks of later versions are refused, all of them",
+		src: minimal + `filter {
+  categories = ["c1"]
+}
+allowed_backends = ["10.0.0.0/8:10000-10100"]
+script "guard" {
+  file = "guard.lua"
+}
+plugin "passwd" {
+  path = "bin/p"
+  config {
+    file = "passwords"
+  }
+}
+admin {
+  listen = "127.0.0.1:9090"
+}
+`,
+		want: []string{
+			`test.hcl:8:1: error: Not supported yet; The filter block is not supported by this version of floe yet; a later version implements it. Remove it to use this configuration now.`,
+			`test.hcl:11:1: error: Not supported yet; allowed_backends is not supported by this version of floe yet; a later version implements it. Remove it to use this configuration now.`,
+			`test.hcl:12:1: error: Not supported yet; The script block is not supported by this version of floe yet; a later version implements it. Remove it to use this configuration now.`,
+			`test.hcl:15:1: error: Not supported yet; The plugin block is not supported by this version of floe yet; a later version implements it. Remove it to use this configuration now.`,
+			`test.hcl:21:1: error: Not supported yet; The admin block is not supported by this version of floe yet; a later version implements it. Remove it to use this configuration now.`,
+		},
+	}, {
+		name: "passwords_file is not supported yet, and is not also reported as no authentication",
+		src:  "client {\n  endpoints = \"tcp -p 4063\"\n}\nauth {\n  passwords_file = \"passwords\"\n}\n",
+		want: []string{
+			`test.hcl:5:3: error: Not supported yet; passwords_file (Glacier2.CryptPasswords) is not supported by this version of floe yet; a later version implements it. Use a verifier for now.`,
+		},
+	}, {
+		name: "wrong types",
+		src: `client {
+  endpoints = ["tcp -p 4063"]
+  forward_context = "yes"
+}
+auth {
+  verifier = "V:tcp -p 1"
+}
+session {
+  routing_table_size = "many"
+}
+`,
+		want: []string{
+			`test.hcl:2:15: error: Incorrect attribute value type; Inappropriate value for attribute "endpoints": a string is required.`,
+			`test.hcl:3:21: error: Incorrect attribute value type; Inappropriate value for attribute "forward_context": a bool is required.`,
+			`test.hcl:9:24: error: Incorrect attribute value type; Inappropriate value for attribute "routing_table_size": a number is required.`,
+		},
+	}, {
+		name: "durations",
+		src: minimal + `session {
+  timeout = "30"
+}
+client {
+  endpoints = "tcp -p 1"
+  acm_timeout = "-5s"
+}
+server {
+  endpoints = "tcp -p 2"
+}
+`,
+		want: []string{
+			`test.hcl:9:13: error: Invalid duration; "30" is not a duration; write a number and a unit, as "30s" or "5m".`,
+			`test.hcl:11:1: error: Duplicate client block; A client block was already defined at test.hcl:2:1; put all its settings in one block.`,
+		},
+	}, {
+		name: "negative and fractional durations",
+		src: strings.Replace(minimal, `"tcp -p 4063"`, `"tcp -p 4063"`+"\n  acm_timeout = \"-5s\"", 1) +
+			"session {\n  timeout = \"1500ms\"\n}\n",
+		want: []string{
+			`test.hcl:4:17: error: Negative duration; acm_timeout cannot be negative ("-5s").`,
+			`test.hcl:10:13: error: Invalid duration; timeout must be a whole number of seconds ("1500ms"): Ice and Glacier2 count it in seconds.`,
+		},
+	}, {
+		name: "sizes",
+		src:  minimal + "message_size_max = -1\nsession {\n  routing_table_size = 0\n}\n",
+		want: []string{
+			`test.hcl:8:20: error: Negative size; message_size_max cannot be negative (-1).`,
+			`test.hcl:10:24: error: Number out of range; routing_table_size must be between 1 and 2147483647 proxies, not 0.`,
+		},
+	}, {
+		name: "sizes out of range and fractional",
+		src:  minimal + "message_size_max = 4194304\nsession {\n  routing_table_size = 1.5\n}\n",
+		want: []string{
+			`test.hcl:8:20: error: Number out of range; message_size_max must be between 0 and 2097151 KiB, not 4194304.`,
+			`test.hcl:10:24: error: Invalid number; routing_table_size must be a whole number, not 1.5.`,
+		},
+	}, {
+		name: "bad endpoint and proxy strings",
+		src: `client {
+  endpoints = "tcp -p 4063 : bad -p 1"
+  published_endpoints = "bad"
+}
+server {
+  endpoints = ""
+}
+auth {
+  verifier = "bad:tcp -p 1"
+  session_manager = "  "
+}
+`,
+		want: []string{
+			`test.hcl:2:15: error: Invalid endpoints; "tcp -p 4063 : bad -p 1" is not a valid endpoint list: stub: bad endpoint.`,
+			`test.hcl:3:25: error: Invalid endpoints; "bad" is not a valid endpoint list: stub: bad endpoint.`,
+			`test.hcl:6:15: error: Empty endpoints; endpoints cannot be empty.`,
+			`test.hcl:9:14: error: Invalid verifier proxy; "bad:tcp -p 1" is not a valid proxy: stub: bad proxy.`,
+			`test.hcl:10:21: error: Invalid session manager proxy; "  " is not a valid proxy: empty proxy.`,
+		},
+	}, {
+		name: "server block without endpoints, empty instance name, bad log level",
+		src:  minimal + "instance_name = \"\"\nserver {\n  forward_context = true\n}\nlog {\n  level = \"verbose\"\n}\n",
+		want: []string{
+			`test.hcl:8:17: error: Empty instance name; instance_name is the category of the router's objects (<instance_name>/router) and cannot be empty; remove it for the default "Glacier2".`,
+			`test.hcl:9:1: error: Missing server endpoints; The server block needs endpoints, where servers send callbacks, for example endpoints = "tcp -h 10.0.0.1"; remove the block to run without callbacks.`,
+			`test.hcl:13:11: error: Invalid log level; "verbose" is not a log level; use one of trace, debug, info, warn, error.`,
+		},
+	}, {
+		name: "allow_all with a verifier",
+		src:  strings.Replace(minimal, "auth {", "auth {\n  allow_all = true", 1),
+		want: []string{
+			`test.hcl:6:15: error: Conflicting authentication; allow_all accepts every user the verifier would refuse; set either verifier or allow_all, not both.`,
+		},
+	}, {
+		name: "variables and functions are not allowed",
+		src:  strings.Replace(minimal, `"tcp -p 4063"`, `var.endpoints`, 1) + "instance_name = upper(\"x\")\n",
+		want: []string{
+			`test.hcl:3:15: error: Variables not allowed; Variables may not be used here.`,
+			`test.hcl:8:17: error: Function calls not allowed; Functions may not be called here.`,
+		},
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, diags := Parse([]byte(tc.src), "test.hcl")
+			if cfg != nil {
+				t.Errorf("a Config came with errors: %+v", cfg)
+			}
+			got := strings.Split(strings.TrimSuffix(diagLines(diags), "\n"), "\n")
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("diagnostics\n got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+			}
+		})
+	}
+}
+
+func TestLoadFileCannotRead(t *testing.T) {
+	cfg, diags := LoadFile("testdata/nonexistent.hcl")
+	if cfg != nil || len(diags) != 1 {
+		t.Fatalf("got %v, %v", cfg, diags)
+	}
+	var b bytes.Buffer
+	if err := WriteDiagnostics(&b, diags, nil); err != nil {
+		t.Fatal(err)
+	}
+	want := "testdata/nonexistent.hcl: error: Cannot read configuration file; open testdata/nonexistent.hcl: no such file or directory\n"
+	if b.String() != want {
+		t.Errorf("got %q\nwant %q", b.String(), want)
+	}
+}
+
+func TestWriteDiagnostics(t *testing.T) {
+	src := "client {\n\tendpoints = \"tcp\"\n  acm_timeout = \"é5x\" # comment\n}\n"
+	rng := func(line, col, byteStart, byteEnd int) *hcl.Range {
+		return &hcl.Range{Filename: "f.hcl",
+			Start: hcl.Pos{Line: line, Column: col, Byte: byteStart},
+			End:   hcl.Pos{Line: line, Column: col + byteEnd - byteStart, Byte: byteEnd}}
+	}
+	diags := hcl.Diagnostics{
+		{Severity: hcl.DiagError, Summary: "Tab", Detail: "detail.", Subject: rng(2, 14, 22, 27)},
+		{Severity: hcl.DiagError, Summary: "Multibyte", Subject: rng(3, 17, 44, 50)},
+		{Severity: hcl.DiagWarning, Summary: "Empty range", Detail: "no snippet.", Subject: rng(1, 1, 0, 0)},
+		{Severity: hcl.DiagError, Summary: "No subject", Detail: "at all."},
+	}
+	var b bytes.Buffer
+	if err := WriteDiagnostics(&b, diags, map[string][]byte{"f.hcl": []byte(src)}); err != nil {
+		t.Fatal(err)
+	}
+	want := `f.hcl:2:14: error: Tab; detail.
+    	endpoints = "tcp"
+    	            ^^^^^
+f.hcl:3:17: error: Multibyte
+      acm_timeout = "é5x" # comment
+                    ^^^^^
+f.hcl:1:1: warning: Empty range; no snippet.
+error: No subject; at all.
+`
+	if b.String() != want {
+		t.Errorf("got:\n%s\nwant:\n%s", b.String(), want)
+	}
+}
+
+// FuzzParseConfig: decoding never panics, and a Config comes back exactly
+// when there is no error.
+func FuzzParseConfig(f *testing.F) {
+	f.Add([]byte(minimal))
+	f.Add([]byte("filter {}\nscript \"x\" {}\nclient { endpoints = 1 }\nauth { allow_all = \"x\" }\n"))
+	f.Add([]byte("session {\n  timeout = \"1h\"\n  routing_table_size = 1e300\n}\nmessage_size_max = -0.5\n"))
+	f.Fuzz(func(t *testing.T, src []byte) {
+		cfg, diags := Parse(src, "fuzz.hcl")
+		if (cfg == nil) != diags.HasErrors() {
+			t.Fatalf("config %v with diagnostics %v", cfg, diags)
+		}
+		_ = WriteDiagnostics(&bytes.Buffer{}, diags, map[string][]byte{"fuzz.hcl": src})
+	})
+}

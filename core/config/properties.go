@@ -1,0 +1,217 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/floe-router/floe/core/ice"
+)
+
+// The Glacier2 properties FromProperties maps. Every other Glacier2.*
+// property Ice knows is ignored with a warning until floe implements it.
+var mappedGlacier2Properties = []string{
+	"Glacier2.InstanceName",
+	"Glacier2.Client.Endpoints",
+	"Glacier2.Client.PublishedEndpoints",
+	"Glacier2.Client.ForwardContext",
+	"Glacier2.Client.ACM.Timeout",
+	"Glacier2.Server.Endpoints",
+	"Glacier2.Server.PublishedEndpoints",
+	"Glacier2.Server.ForwardContext",
+	"Glacier2.PermissionsVerifier",
+	"Glacier2.SessionManager",
+	"Glacier2.SessionTimeout",
+	"Glacier2.RoutingTable.MaxSize",
+}
+
+// FromProperties maps Glacier2 properties, as glacier2router reads them, to
+// a Config with the same behaviour. Messages follow glacier2router's
+// wording. Every problem that stops the router is in the error (one
+// errors.Join of them); the others are in Config.Warnings: Glacier2
+// properties floe ignores for now, unknown Glacier2 properties (typos), and
+// what Ice itself would warn about.
+//
+// The Config is never nil: with an error, only its Warnings are meaningful,
+// and they often explain the error (a misspelt property).
+//
+// Ice.* and IceSSL.* properties other than Ice.MessageSizeMax,
+// Ice.Default.Host and the Ice.ACM timeouts are accepted and ignored for
+// now, as are properties of other prefixes.
+func FromProperties(props *ice.Properties) (*Config, error) {
+	m := &propertyMapper{props: props, cfg: newConfig("properties")}
+	m.mapProperties()
+	m.checkNames()
+	m.cfg.Warnings = append(m.cfg.Warnings, props.Warnings()...)
+	if len(m.errs) > 0 {
+		return &Config{Source: m.cfg.Source, Warnings: m.cfg.Warnings}, errors.Join(m.errs...)
+	}
+	return m.cfg, nil
+}
+
+type propertyMapper struct {
+	props *ice.Properties
+	cfg   *Config
+	errs  []error
+}
+
+func (m *propertyMapper) errorf(format string, args ...any) {
+	m.errs = append(m.errs, fmt.Errorf(format, args...))
+}
+
+func (m *propertyMapper) warnf(format string, args ...any) {
+	m.cfg.Warnings = append(m.cfg.Warnings, fmt.Sprintf(format, args...))
+}
+
+// endpoints returns the endpoint list in key, checked; "" when unset.
+func (m *propertyMapper) endpoints(key string) string {
+	s := m.props.Get(key)
+	if s != "" {
+		if err := checkEndpoints(s); err != nil {
+			m.errorf("invalid endpoints in property `%s': `%s': %w", key, s, err)
+		}
+	}
+	return s
+}
+
+func (m *propertyMapper) mapProperties() {
+	p, c := m.props, m.cfg
+	c.InstanceName = p.GetWithDefault("Glacier2.InstanceName", DefaultInstanceName)
+	c.DefaultHost = p.Get("Ice.Default.Host")
+
+	if p.Get("Glacier2.Client.Endpoints") == "" {
+		m.errorf("property `Glacier2.Client.Endpoints' is not set")
+	}
+	c.Client.Endpoints = m.endpoints("Glacier2.Client.Endpoints")
+	c.Client.PublishedEndpoints = m.endpoints("Glacier2.Client.PublishedEndpoints")
+	c.Client.ForwardContext = p.GetAsInt("Glacier2.Client.ForwardContext") > 0
+
+	// Glacier2 creates the server adapter only when it has endpoints.
+	if p.Get("Glacier2.Server.Endpoints") != "" {
+		c.Server = &Server{
+			Endpoints:          m.endpoints("Glacier2.Server.Endpoints"),
+			PublishedEndpoints: m.endpoints("Glacier2.Server.PublishedEndpoints"),
+			ForwardContext:     p.GetAsInt("Glacier2.Server.ForwardContext") > 0,
+		}
+	} else {
+		for _, k := range []string{"Glacier2.Server.PublishedEndpoints", "Glacier2.Server.ForwardContext"} {
+			if p.Get(k) != "" {
+				m.warnf("property `%s' is ignored: `Glacier2.Server.Endpoints' is not set", k)
+			}
+		}
+	}
+
+	timeout := p.GetAsInt("Glacier2.SessionTimeout")
+	if timeout < 0 {
+		m.warnf("property `Glacier2.SessionTimeout' is negative: sessions never time out")
+		timeout = 0
+	}
+	c.Session.Timeout = time.Duration(timeout) * time.Second
+	c.Client.ACMTimeout = m.acmTimeout(timeout)
+
+	switch size := p.GetAsIntWithDefault("Glacier2.RoutingTable.MaxSize", DefaultRoutingTableSize); {
+	case size < 1:
+		// Glacier2 would start and evict every proxy as soon as it is added,
+		// so no request could ever be routed.
+		m.errorf("property `Glacier2.RoutingTable.MaxSize' must be at least 1, not %d", size)
+	default:
+		c.Session.RoutingTableSize = int(size)
+	}
+
+	// Ice.MessageSizeMax is in KiB; below 1, or above what 32 bits hold in
+	// bytes, means no limit.
+	switch kib := p.GetAsIntWithDefault("Ice.MessageSizeMax", DefaultMessageSizeMax/1024); {
+	case kib < 1 || kib > maxMessageSizeKiB:
+		c.MessageSizeMax = math.MaxInt32
+	default:
+		c.MessageSizeMax = int(kib) * 1024
+	}
+
+	m.mapAuth()
+}
+
+// acmTimeout follows Glacier2 and Ice: Glacier2.Client.ACM.Timeout when
+// set (0 turns ACM off); else the session timeout when there is one
+// (glacier2router sets the property to it); else the communicator's server
+// ACM timeout (Ice.ACM.Server.Timeout, its deprecated form Ice.ACM.Server,
+// then Ice.ACM.Timeout), whose default is 60s. A negative value is ignored
+// with Ice's warning.
+func (m *propertyMapper) acmTimeout(sessionTimeout int32) time.Duration {
+	if m.props.Get("Glacier2.Client.ACM.Timeout") == "" && sessionTimeout > 0 {
+		return time.Duration(sessionTimeout) * time.Second
+	}
+	server := "Ice.ACM.Server.Timeout"
+	if m.props.Get(server) == "" && m.props.Get("Ice.ACM.Server") != "" {
+		server = "Ice.ACM.Server"
+	}
+	acm := int32(DefaultACMTimeout / time.Second)
+	for _, key := range []string{"Ice.ACM.Timeout", server, "Glacier2.Client.ACM.Timeout"} {
+		if m.props.Get(key) == "" {
+			continue
+		}
+		if v := m.props.GetAsIntWithDefault(key, acm); v >= 0 {
+			acm = v
+		} else {
+			m.warnf("invalid value for property `%s', default value will be used instead", key)
+		}
+	}
+	if acm == 0 {
+		return ACMDisabled
+	}
+	return time.Duration(acm) * time.Second
+}
+
+func (m *propertyMapper) mapAuth() {
+	p, c := m.props, m.cfg
+	if v := p.Get("Glacier2.PermissionsVerifier"); v != "" {
+		if isNullVerifier(v, c.InstanceName) {
+			c.Auth.AllowAll = true
+			m.warnf("permissions verifier `%s' accepts every user and password: use it for development only", v)
+		} else if _, err := checkProxy(v); err != nil {
+			m.errorf("permissions verifier `%s' is invalid: %w", v, err)
+		} else {
+			c.Auth.Verifier = v
+		}
+	}
+	if v := p.Get("Glacier2.SessionManager"); v != "" {
+		if _, err := checkProxy(v); err != nil {
+			m.errorf("session manager `%s' is invalid: %w", v, err)
+		} else {
+			c.Auth.SessionManager = v
+		}
+	}
+	if p.Get("Glacier2.PermissionsVerifier") == "" {
+		msg := "Glacier2 requires a permissions verifier or password file"
+		var unsupported []string
+		for _, k := range []string{"Glacier2.CryptPasswords", "Glacier2.SSLPermissionsVerifier"} {
+			if p.Get(k) != "" {
+				unsupported = append(unsupported, "`"+k+"'")
+			}
+		}
+		if len(unsupported) > 0 {
+			msg += " (" + strings.Join(unsupported, " and ") + ": not supported by this version of floe yet)"
+		}
+		m.errs = append(m.errs, errors.New(msg))
+	}
+}
+
+// checkNames warns about every Glacier2.* property floe does not map:
+// known to Glacier2 but not implemented yet, or unknown (a typo).
+func (m *propertyMapper) checkNames() {
+	for _, key := range m.props.Keys() {
+		if !strings.HasPrefix(strings.ToUpper(key), "GLACIER2.") || slices.Contains(mappedGlacier2Properties, key) {
+			continue
+		}
+		switch pattern, exact := knownGlacier2Property(key); {
+		case exact:
+			m.warnf("property `%s' is not supported yet, ignored", key)
+		case pattern != "":
+			m.warnf("unknown property `%s', ignored; did you mean `%s'?", key, pattern)
+		default:
+			m.warnf("unknown property `%s', ignored", key)
+		}
+	}
+}

@@ -1,0 +1,32 @@
+# Every setting this version of floe supports.
+instance_name = "DemoGlacier2" # clients address the router as DemoGlacier2/router
+
+client {
+  endpoints           = "tcp -h 0.0.0.0 -p 4063 : ssl -h 0.0.0.0 -p 4064 : wss -h 0.0.0.0 -p 4065"
+  published_endpoints = "tcp -h router.example.com -p 4063"
+  forward_context     = true
+  acm_timeout         = "45s"
+}
+
+server {
+  endpoints           = "tcp -h 10.0.0.1"
+  published_endpoints = "tcp -h 10.0.0.1 -p 4070"
+  forward_context     = true
+}
+
+session {
+  timeout            = "30s"
+  routing_table_size = 500
+}
+
+auth {
+  verifier        = "Verifier:tcp -h 10.0.0.2 -p 10000"
+  session_manager = "SessionManager:tcp -h 10.0.0.2 -p 10001"
+}
+
+message_size_max = 2048 # KiB, as Ice.MessageSizeMax
+
+log {
+  level = "debug"
+  json  = true
+}
