@@ -88,7 +88,7 @@ func decodeEncaps(b []byte) (ice.Version, []byte, error) {
 func newAuthorizer(r *Router, cfg *config.Config) (Authorizer, error) {
 	switch {
 	case cfg.Auth.Verifier != "":
-		p, err := ice.ParseProxy(cfg.Auth.Verifier)
+		p, err := r.defaults.ParseProxy(cfg.Auth.Verifier)
 		if err != nil {
 			return nil, fmt.Errorf("router: permissions verifier %q: %w", cfg.Auth.Verifier, err)
 		}

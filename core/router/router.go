@@ -20,6 +20,7 @@ type Router struct {
 	cfg *config.Config
 	log hclog.Logger
 
+	defaults ice.Defaults // Ice.Default.* for the strings in cfg
 	routerID ice.Identity // <instance>/router
 	finderID ice.Identity // Ice/RouterFinder
 
@@ -84,6 +85,7 @@ func New(cfg *config.Config, log hclog.Logger) (*Router, error) {
 		routerID: ice.Identity{Category: instance, Name: "router"},
 		finderID: ice.Identity{Category: "Ice", Name: "RouterFinder"},
 		conns:    make(map[*transport.Conn]struct{}),
+		defaults: ice.Defaults{Host: cfg.DefaultHost},
 	}
 	r.sessions = newSessionRegistry()
 	r.controls = newControlRegistry()
@@ -113,7 +115,7 @@ func New(cfg *config.Config, log hclog.Logger) (*Router, error) {
 		return nil, err
 	}
 	if cfg.Auth.SessionManager != "" {
-		if r.sessionManager, err = ice.ParseProxy(cfg.Auth.SessionManager); err != nil {
+		if r.sessionManager, err = r.defaults.ParseProxy(cfg.Auth.SessionManager); err != nil {
 			return nil, fmt.Errorf("router: session manager %q: %w", cfg.Auth.SessionManager, err)
 		}
 	}
@@ -137,13 +139,13 @@ func (r *Router) Start(ctx context.Context) error {
 	r.backendMonitor = transport.NewMonitor(r.backendOpts.ACM)
 	r.pool = transport.NewPool(&r.backendOpts, backendHandler{r}, r.backendMonitor)
 
-	clientEps, err := ice.ParseEndpoints(r.cfg.Client.Endpoints)
+	clientEps, err := r.defaults.ParseEndpoints(r.cfg.Client.Endpoints)
 	if err != nil {
 		return fmt.Errorf("router: client endpoints %q: %w", r.cfg.Client.Endpoints, err)
 	}
 	var serverEps []ice.Endpoint
 	if r.cfg.Server != nil && r.cfg.Server.Endpoints != "" {
-		if serverEps, err = ice.ParseEndpoints(r.cfg.Server.Endpoints); err != nil {
+		if serverEps, err = r.defaults.ParseEndpoints(r.cfg.Server.Endpoints); err != nil {
 			return fmt.Errorf("router: server endpoints %q: %w", r.cfg.Server.Endpoints, err)
 		}
 	}
@@ -163,12 +165,12 @@ func (r *Router) Start(ctx context.Context) error {
 		}
 		r.serverListeners = append(r.serverListeners, l)
 	}
-	if r.clientPublished, err = published(r.cfg.Client.PublishedEndpoints, r.clientListeners); err != nil {
+	if r.clientPublished, err = r.published(r.cfg.Client.PublishedEndpoints, r.clientListeners); err != nil {
 		r.closeListeners()
 		return fmt.Errorf("router: client published endpoints: %w", err)
 	}
 	if r.cfg.Server != nil {
-		if r.serverPublished, err = published(r.cfg.Server.PublishedEndpoints, r.serverListeners); err != nil {
+		if r.serverPublished, err = r.published(r.cfg.Server.PublishedEndpoints, r.serverListeners); err != nil {
 			r.closeListeners()
 			return fmt.Errorf("router: server published endpoints: %w", err)
 		}
@@ -287,9 +289,9 @@ func (r *Router) Shutdown(ctx context.Context) error {
 // published returns the configured published endpoints, or the listening
 // endpoints with wildcard hosts replaced by this machine's addresses, as an
 // Ice object adapter publishes them.
-func published(configured string, ls []*transport.Listener) ([]ice.Endpoint, error) {
+func (r *Router) published(configured string, ls []*transport.Listener) ([]ice.Endpoint, error) {
 	if configured != "" {
-		return ice.ParseEndpoints(configured)
+		return r.defaults.ParsePublishedEndpoints(configured)
 	}
 	var out []ice.Endpoint
 	for _, l := range ls {
