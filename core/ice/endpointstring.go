@@ -789,10 +789,15 @@ func (r *iceReader) skipOptionals() error {
 				}
 			}
 		case OptionalClass:
-			// Only a null instance: a real class instance in an
-			// endpoint's optional members is beyond what floe reads.
+			// An instance index: 0 is null and 2 and up refer to
+			// instances Ice never looks for here, so Ice accepts them;
+			// 1 starts an instance, which floe does not read (Ice fails
+			// on all we tried too, with various exceptions).
 			var n int
-			if n, err = r.size(); err == nil && n != 0 {
+			if n, err = r.size(); err == nil && n == 1 {
+				if r.pos == len(r.b) {
+					return errReadPastEnd
+				}
 				return parseErr(ExcMarshal, "a class instance among its optional members is not supported")
 			}
 		}
