@@ -684,7 +684,7 @@ func opaqueToKnown(op Endpoint, str string) (Endpoint, error) {
 		if pe, ok := err.(*ParseError); ok {
 			return fail(pe.Exception, "%s endpoint in the -v bytes: %s", proto, pe.Reason)
 		}
-		return fail(ExcUnmarshalOutOfBound, "the -v bytes end inside the %s endpoint", proto)
+		return fail(ExcUnmarshalOutOfBounds, "the -v bytes end inside the %s endpoint", proto)
 	}
 	left := len(r.b) - r.pos
 	if left > 1 || (left == 1 && op.Encoding != Encoding10) {

@@ -411,9 +411,6 @@ func FuzzParseProxy(f *testing.F) {
 			return
 		}
 		out := p.String()
-		if got := hex.EncodeToString(marshal(p, Encoding11)); got != hex.EncodeToString(marshal(p, Encoding11)) {
-			t.Fatal("marshaling is not deterministic")
-		}
 		_ = marshal(p, Encoding10)
 		if q, err := NewDecoder(marshal(p, Encoding11)).Proxy(); err == nil && q.String() != out {
 			t.Errorf("%q: decoded from its bytes it prints %q, want %q", s, q.String(), out)
