@@ -684,7 +684,7 @@ func opaqueToKnown(op Endpoint, str string) (Endpoint, error) {
 		if pe, ok := err.(*ParseError); ok {
 			return fail(pe.Exception, "%s endpoint in the -v bytes: %s", proto, pe.Reason)
 		}
-		return fail(ExcUnmarshalOutOfBound, "the -v bytes end inside the %s endpoint", proto)
+		return fail(ExcUnmarshalOutOfBounds, "the -v bytes end inside the %s endpoint", proto)
 	}
 	left := len(r.b) - r.pos
 	if left > 1 || (left == 1 && op.Encoding != Encoding10) {
@@ -789,10 +789,15 @@ func (r *iceReader) skipOptionals() error {
 				}
 			}
 		case OptionalClass:
-			// Only a null instance: a real class instance in an
-			// endpoint's optional members is beyond what floe reads.
+			// An instance index: 0 is null and 2 and up refer to
+			// instances Ice never looks for here, so Ice accepts them;
+			// 1 starts an instance, which floe does not read (Ice fails
+			// on all we tried too, with various exceptions).
 			var n int
-			if n, err = r.size(); err == nil && n != 0 {
+			if n, err = r.size(); err == nil && n == 1 {
+				if r.pos == len(r.b) {
+					return errReadPastEnd
+				}
 				return parseErr(ExcMarshal, "a class instance among its optional members is not supported")
 			}
 		}

@@ -14,14 +14,14 @@ import (
 // The Ice exceptions a stringified form can fail with; ParseError.Exception
 // holds one of them.
 const (
-	ExcIdentityParse       = "::Ice::IdentityParseException"
-	ExcIllegalIdentity     = "::Ice::IllegalIdentityException"
-	ExcProxyParse          = "::Ice::ProxyParseException"
-	ExcEndpointParse       = "::Ice::EndpointParseException"
-	ExcUnmarshalOutOfBound = "::Ice::UnmarshalOutOfBoundsException"
-	ExcEncapsulation       = "::Ice::EncapsulationException"
-	ExcUnsupportedEncoding = "::Ice::UnsupportedEncodingException"
-	ExcMarshal             = "::Ice::MarshalException"
+	ExcIdentityParse        = "::Ice::IdentityParseException"
+	ExcIllegalIdentity      = "::Ice::IllegalIdentityException"
+	ExcProxyParse           = "::Ice::ProxyParseException"
+	ExcEndpointParse        = "::Ice::EndpointParseException"
+	ExcUnmarshalOutOfBounds = "::Ice::UnmarshalOutOfBoundsException"
+	ExcEncapsulation        = "::Ice::EncapsulationException"
+	ExcUnsupportedEncoding  = "::Ice::UnsupportedEncodingException"
+	ExcMarshal              = "::Ice::MarshalException"
 )
 
 // ParseError is the error of every Parse function here: the Ice exception
@@ -201,7 +201,7 @@ func unescape(s string, start, end int, special string) (string, error) {
 				size--
 			}
 			if size > 0 {
-				return "", fmt.Errorf("Invalid universal character name: too few hex digits")
+				return "", unescapeError("Invalid universal character name: too few hex digits")
 			}
 			var err error
 			if out, err = appendCodePoint(out, cp); err != nil {
@@ -234,7 +234,7 @@ func unescape(s string, start, end int, special string) (string, error) {
 				n++
 			}
 			if n == 0 {
-				return "", fmt.Errorf("Invalid \\x escape sequence: no hex digit")
+				return "", unescapeError(`Invalid \x escape sequence: no hex digit`)
 			}
 			out = append(out, byte(val))
 		default:
@@ -250,6 +250,12 @@ func unescape(s string, start, end int, special string) (string, error) {
 	}
 	return string(out), nil
 }
+
+// unescapeError is an error of unescape, in Ice's words (which are
+// capitalized, unlike Go's).
+type unescapeError string
+
+func (e unescapeError) Error() string { return string(e) }
 
 // checkChar refuses the control characters Ice refuses in escaped strings.
 func checkChar(s string, pos int) error {
@@ -280,9 +286,9 @@ func hexDigit(c byte) (int, bool) {
 func appendCodePoint(out []byte, cp uint32) ([]byte, error) {
 	switch {
 	case cp >= 0xD800 && cp <= 0xDFFF:
-		return nil, fmt.Errorf("A universal character name cannot designate a surrogate")
+		return nil, unescapeError("A universal character name cannot designate a surrogate")
 	case cp > 0x10FFFF:
-		return nil, fmt.Errorf("Invalid universal character name")
+		return nil, unescapeError("Invalid universal character name")
 	}
 	return utf8.AppendRune(out, rune(cp)), nil
 }

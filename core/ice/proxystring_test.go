@@ -111,6 +111,11 @@ func checkError(t *testing.T, err error, want *iceError) {
 	if !errors.As(err, &pe) {
 		t.Fatalf("got %v, want Ice's %s %q", err, want.Type, want.Text)
 	}
+	if pe.Exception == ExcMarshal && want.Type == "::Ice::NoValueFactoryException" {
+		// A class instance in an opaque endpoint's optional members:
+		// floe refuses it without reading it (see skipOptionals).
+		return
+	}
 	if pe.Exception != want.Type {
 		t.Errorf("exception %s, Ice raises %s (%q); ours: %s", pe.Exception, want.Type, want.Text, pe.Reason)
 	}
@@ -314,28 +319,28 @@ func iceCannotReread(p *Proxy) bool {
 	if len(p.Endpoints) == 0 && quoted(escape(p.AdapterID, 0)) && strings.HasSuffix(p.AdapterID, `\`) {
 		return true
 	}
-	for _, e := range p.Endpoints {
-		if !e.Known() {
-			if len(e.Raw) == 0 || len(e.Raw) > 57 || e.Type < 0 {
-				return true // no -v, or base64 broken by CRLFs
-			}
-			continue
-		}
-		// Values that only opaque endpoints of known types can carry.
-		if e.Port < 0 || e.Port > 65535 || e.Host == "*" ||
-			e.Type != UDPEndpoint && e.Timeout < 1 && e.Timeout != -1 {
+	for i := range p.Endpoints {
+		if endpointCannotReread(&p.Endpoints[i]) {
 			return true
-		}
-		if !optionRereadable(e.Host) {
-			return true
-		}
-		if e.Type == WSEndpoint || e.Type == WSSEndpoint {
-			if e.Resource == "" || !optionRereadable(e.Resource) {
-				return true
-			}
 		}
 	}
 	return false
+}
+
+// endpointCannotReread is iceCannotReread for one endpoint.
+func endpointCannotReread(e *Endpoint) bool {
+	if !e.Known() {
+		return len(e.Raw) == 0 || len(e.Raw) > 57 || e.Type < 0 // no -v, or base64 broken by CRLFs
+	}
+	// Values that only opaque endpoints of known types can carry.
+	if e.Port < 0 || e.Port > 65535 || e.Host == "*" ||
+		e.Type != UDPEndpoint && e.Timeout < 1 && e.Timeout != -1 {
+		return true
+	}
+	if !optionRereadable(e.Host) {
+		return true
+	}
+	return (e.Type == WSEndpoint || e.Type == WSSEndpoint) && (e.Resource == "" || !optionRereadable(e.Resource))
 }
 
 // optionRereadable reports whether an endpoint option value, printed as
@@ -384,5 +389,53 @@ func checkFirstInvalidByte(t *testing.T, s string, pyErr *iceError) {
 	}
 	if first != pos {
 		t.Errorf("%q: first byte that is not UTF-8 at %d, Ice's at %d", s, first, pos)
+	}
+}
+
+// FuzzParseProxy: ParseProxy never panics, fails only with a *ParseError,
+// and what it parses prints to a string that parses back to the same proxy
+// and prints the same, unless Ice itself cannot read back what it prints.
+// What it parses also marshals, and floe's Decoder reads those bytes back to
+// a proxy that prints the same.
+func FuzzParseProxy(f *testing.F) {
+	for _, c := range loadFixtures(f).Proxies {
+		f.Add(c.Input)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		p, err := ParseProxy(s)
+		if err != nil {
+			checkParseError(t, err)
+			return
+		}
+		if p == nil {
+			return
+		}
+		out := p.String()
+		_ = marshal(p, Encoding10)
+		if q, err := NewDecoder(marshal(p, Encoding11)).Proxy(); err == nil && q.String() != out {
+			t.Errorf("%q: decoded from its bytes it prints %q, want %q", s, q.String(), out)
+		}
+		if iceCannotReread(p) {
+			_, _ = ParseProxy(out)
+			return
+		}
+		q, err := ParseProxy(out)
+		if err != nil {
+			t.Fatalf("%q prints %q, which does not parse: %v", s, out, err)
+		}
+		if !reflect.DeepEqual(p, q) {
+			t.Fatalf("%q prints %q, which parses to\n%#v\nnot\n%#v", s, out, q, p)
+		}
+		if again := q.String(); again != out {
+			t.Fatalf("%q prints %q, then %q", s, out, again)
+		}
+	})
+}
+
+func checkParseError(t *testing.T, err error) {
+	t.Helper()
+	var pe *ParseError
+	if !errors.As(err, &pe) || pe.Reason == "" || !strings.HasPrefix(pe.Exception, "::Ice::") {
+		t.Fatalf("error %#v is not a ParseError that says what is wrong", err)
 	}
 }

@@ -7,6 +7,10 @@
 #
 #     cd core/ice/testdata/proxystrings && /usr/bin/python3 gen.py > cases.json
 #
+# With --proxies FILE it takes the proxy inputs from FILE instead, to check
+# floe against Ice on other inputs: write the result over cases.json, run
+# `go test -run AgainstIce`, and restore cases.json.
+#
 # Python's Ice has no OutputStream, so the bytes come from a real invocation:
 # Sink.take(Object* p) is sent over loopback TCP (never collocated) to a
 # Blobject, which receives the encapsulation Ice marshaled; a typed servant
@@ -445,6 +449,10 @@ PROXIES = [
     "hello:" + opaque(1, "1.1", tcp_body() + b"\x0e\xfe\xff\xff\xff"),
     "hello:" + opaque(1, "1.1", tcp_body() + b"\xf0\x07\x01"),
     "hello:" + opaque(1, "1.1", tcp_body() + b"\x0f\x00"),
+    "hello:" + opaque(1, "1.1", tcp_body() + b"\x0f\x01"),
+    "hello:" + opaque(1, "1.1", tcp_body() + b"\x0f\x02"),
+    "hello:" + opaque(1, "1.1", tcp_body() + b"\x0f\xff\x05\x00\x00\x00"),
+    "hello:" + opaque(1, "1.1", tcp_body() + b"\x0f\x01\x20"),
     "hello:" + opaque(1, "1.1", tcp_body() + b"\x08\x01\xff"),
     "hello:" + opaque(6, "1.1", tcp_body()),
     "hello:" + opaque(1, "1.1", tcp_body()) + ":tcp -h b -p 2",
@@ -464,6 +472,10 @@ WITH_DEFAULTS = [
     ({"Ice.Default.Timeout": "-1"}, ["hello:tcp -p 1"]),
     ({"Ice.Default.EncodingVersion": "1.0"}, ["hello", "hello:tcp -p 1", "hello -e 1.1", "hello @ a"]),
 ]
+
+# corpus.jsonl adds the inputs go test -fuzz found interesting for
+# FuzzParseProxy, and FuzzParseEndpoints' behind "x:" (one JSON string a line;
+# those with NUL or not UTF-8 left out, as Python cannot pass them to Ice).
 
 # Stringified identities for Ice.stringToIdentity (those in PROXIES that are
 # bare identities are added too).
@@ -643,9 +655,19 @@ def identity_case(s):
     return case
 
 
+def read_inputs(path):
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
 def main():
+    # --proxies FILE replaces the proxy inputs with FILE's, one JSON string a
+    # line: to compare floe with Ice on other inputs (a fuzzer's corpus).
+    inputs = PROXIES + read_inputs("corpus.jsonl")
+    if sys.argv[1:2] == ["--proxies"]:
+        inputs = read_inputs(sys.argv[2])
     rt = Runtime()
-    proxies = [rt.proxy_case(s) for s in PROXIES]
+    proxies = [rt.proxy_case(s) for s in inputs]
     adapters = [rt.adapter_case(s, n) for n, s in enumerate(ADAPTER_ENDPOINTS)]
     rt.destroy()
     for props, inputs in WITH_DEFAULTS:
