@@ -2,6 +2,7 @@ package transport
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -63,6 +64,10 @@ type Options struct {
 	WriteTimeout time.Duration
 	// ACM is the active connection management of these connections.
 	ACM ACM
+	// TLS configures the ssl and wss transports: for the options of a
+	// listening side, the certificate and client verification; for the
+	// options of dialled connections, the roots and client certificate.
+	TLS *tls.Config
 	Log hclog.Logger
 }
 

@@ -16,8 +16,26 @@ import (
 // on or dial.
 var ErrUnsupportedTransport = errors.New("unsupported transport")
 
+// Transport turns endpoints of one type into stream connections that carry
+// Ice messages: tcp here; ssl, ws and wss in their own files.
+type Transport interface {
+	// Listen opens the listening socket for ep.
+	Listen(ep *ice.Endpoint, opts *Options) (net.Listener, error)
+	// Accept completes the transport's handshake on a connection just
+	// accepted (TLS, the WebSocket upgrade); it runs on its own goroutine.
+	Accept(ctx context.Context, nc net.Conn, ep *ice.Endpoint, opts *Options) (net.Conn, error)
+	// Dial connects to ep, handshake included.
+	Dial(ctx context.Context, ep *ice.Endpoint, opts *Options) (net.Conn, error)
+}
+
+var transports = map[int16]Transport{ice.TCPEndpoint: tcpTransport{}}
+
+// Register makes a transport available for an endpoint type; it is called
+// from init functions.
+func Register(typ int16, t Transport) { transports[typ] = t }
+
 // Supported reports whether floe can dial this endpoint.
-func Supported(ep *ice.Endpoint) bool { return ep.Type == ice.TCPEndpoint }
+func Supported(ep *ice.Endpoint) bool { return transports[ep.Type] != nil }
 
 func hostPort(ep *ice.Endpoint) string {
 	host := ep.Host
@@ -27,22 +45,40 @@ func hostPort(ep *ice.Endpoint) string {
 	return net.JoinHostPort(host, strconv.Itoa(int(ep.Port)))
 }
 
+// tcpTransport is plain TCP.
+type tcpTransport struct{}
+
+func (tcpTransport) Listen(ep *ice.Endpoint, _ *Options) (net.Listener, error) {
+	return net.Listen("tcp", hostPort(ep))
+}
+
+func (tcpTransport) Accept(_ context.Context, nc net.Conn, _ *ice.Endpoint, _ *Options) (net.Conn, error) {
+	return nc, nil
+}
+
+func (tcpTransport) Dial(ctx context.Context, ep *ice.Endpoint, _ *Options) (net.Conn, error) {
+	var d net.Dialer
+	return d.DialContext(ctx, "tcp", hostPort(ep))
+}
+
 // Listener accepts Ice connections on one endpoint.
 type Listener struct {
 	ln net.Listener
 	// Endpoint is the endpoint listened on, with the port the OS chose
 	// when the configured port was 0.
-	Endpoint ice.Endpoint
-	opts     *Options
-	monitor  *Monitor
+	Endpoint  ice.Endpoint
+	opts      *Options
+	monitor   *Monitor
+	transport Transport
 }
 
 // Listen opens a listening socket for ep.
 func Listen(ep ice.Endpoint, opts *Options, monitor *Monitor) (*Listener, error) {
-	if ep.Type != ice.TCPEndpoint {
+	t := transports[ep.Type]
+	if t == nil {
 		return nil, fmt.Errorf("listen %s: %w", ep.String(), ErrUnsupportedTransport)
 	}
-	ln, err := net.Listen("tcp", hostPort(&ep))
+	ln, err := t.Listen(&ep, opts)
 	if err != nil {
 		return nil, fmt.Errorf("listen %s: %w", ep.String(), err)
 	}
@@ -50,7 +86,7 @@ func Listen(ep ice.Endpoint, opts *Options, monitor *Monitor) (*Listener, error)
 	if a, ok := ln.Addr().(*net.TCPAddr); ok {
 		actual.Port = int32(a.Port)
 	}
-	return &Listener{ln: ln, Endpoint: actual, opts: opts, monitor: monitor}, nil
+	return &Listener{ln: ln, Endpoint: actual, opts: opts, monitor: monitor, transport: t}, nil
 }
 
 // Addr is the listening address.
@@ -83,20 +119,40 @@ func (l *Listener) Serve(h Handler, setup func(*Conn)) error {
 			continue
 		}
 		delay = 0
-		c := newConn(nc, l.opts, h, true)
-		if setup != nil {
-			setup(c)
-		}
-		l.monitor.add(c)
-		_ = c.Post(MessageFrom(ice.ValidateConnectionMessage))
-		c.start()
+		go l.accept(nc, h, setup)
 	}
+}
+
+// handshakeTimeout bounds a transport handshake on an accepted connection,
+// so a peer that connects and says nothing holds nothing for long.
+const handshakeTimeout = 10 * time.Second
+
+func (l *Listener) accept(nc net.Conn, h Handler, setup func(*Conn)) {
+	ctx, cancel := context.WithTimeout(context.Background(), handshakeTimeout)
+	defer cancel()
+	tc, err := l.transport.Accept(ctx, nc, &l.Endpoint, l.opts)
+	if err != nil {
+		nc.Close()
+		if l.opts.Log != nil {
+			l.opts.Log.Debug("handshake failed", "endpoint", l.Endpoint.String(), "remote", nc.RemoteAddr().String(), "error", err)
+		}
+		return
+	}
+	c := newConn(tc, l.opts, h, true)
+	c.Endpoint = l.Endpoint
+	if setup != nil {
+		setup(c)
+	}
+	l.monitor.add(c)
+	_ = c.Post(MessageFrom(ice.ValidateConnectionMessage))
+	c.start()
 }
 
 // Dial connects to ep and waits for the server's ValidateConnection. The
 // endpoint's timeout bounds both, as Ice's connect timeout does.
 func Dial(ctx context.Context, ep ice.Endpoint, opts *Options, h Handler, monitor *Monitor) (*Conn, error) {
-	if !Supported(&ep) {
+	t := transports[ep.Type]
+	if t == nil {
 		return nil, fmt.Errorf("dial %s: %w", ep.String(), ErrUnsupportedTransport)
 	}
 	if ep.Timeout > 0 {
@@ -104,8 +160,7 @@ func Dial(ctx context.Context, ep ice.Endpoint, opts *Options, h Handler, monito
 		ctx, cancel = context.WithTimeout(ctx, time.Duration(ep.Timeout)*time.Millisecond)
 		defer cancel()
 	}
-	var d net.Dialer
-	nc, err := d.DialContext(ctx, "tcp", hostPort(&ep))
+	nc, err := t.Dial(ctx, &ep, opts)
 	if err != nil {
 		return nil, err
 	}
