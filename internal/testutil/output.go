@@ -2,6 +2,7 @@ package testutil
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"sync"
 )
@@ -57,7 +58,11 @@ func (o *output) String() string {
 	return o.buf.String()
 }
 
-// tail returns the last n lines written (an unfinished last line included).
+// maxLineLen bounds each line that tail returns.
+const maxLineLen = 2000
+
+// tail returns the last n lines written (an unfinished last line included),
+// each cut to maxLineLen bytes.
 func (o *output) tail(n int) string {
 	s := strings.TrimRight(o.String(), "\n")
 	if s == "" {
@@ -66,6 +71,11 @@ func (o *output) tail(n int) string {
 	lines := strings.Split(s, "\n")
 	if len(lines) > n {
 		lines = append([]string{"…"}, lines[len(lines)-n:]...)
+	}
+	for i, line := range lines {
+		if len(line) > maxLineLen {
+			lines[i] = fmt.Sprintf("%s… (%d more bytes)", line[:maxLineLen], len(line)-maxLineLen)
+		}
 	}
 	return strings.Join(lines, "\n")
 }

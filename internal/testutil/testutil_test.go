@@ -3,6 +3,8 @@ package testutil
 import (
 	"net"
 	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -171,5 +173,29 @@ func TestCheckCommand(t *testing.T) {
 	err := CheckCommand("/bin/sh", "-c", "echo no module named Ice >&2; exit 1")
 	if err == nil || !strings.Contains(err.Error(), "no module named Ice") {
 		t.Fatalf("CheckCommand = %v", err)
+	}
+}
+
+func TestTreeFiles(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"a.go", "sub/b.go", ".git/HEAD", "bin/floe", "sub/bin/c"} {
+		path := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	files, err := treeFiles(dir, []string{"bin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{filepath.Join(dir, "a.go"), filepath.Join(dir, "sub/b.go")}
+	if !slices.Equal(files, want) {
+		t.Errorf("treeFiles = %q; want %q", files, want)
+	}
+	if err := DependOnTree(filepath.Join(dir, "missing")); err == nil {
+		t.Error("DependOnTree on a missing directory: no error")
 	}
 }
