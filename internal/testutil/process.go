@@ -134,12 +134,16 @@ func (p *Process) ExitStatus() string {
 }
 
 // Wait waits up to timeout for the process to exit and returns nil when it
-// exited with status 0, or the exit error. A process still running at the
-// timeout is killed, and the error says so.
+// exited with status 0. Otherwise the error wraps the exit error (an
+// *exec.ExitError) and carries the end of the process's output. A process
+// still running at the timeout is killed, and the error says so.
 func (p *Process) Wait(timeout time.Duration) error {
 	select {
 	case <-p.done:
-		return p.err
+		if p.err != nil {
+			return fmt.Errorf("%s: %w: %s", p.name, p.err, p.Tail())
+		}
+		return nil
 	case <-time.After(timeout):
 		p.Kill()
 		return fmt.Errorf("%s did not exit within %s and was killed: %s", p.name, timeout, p.Tail())

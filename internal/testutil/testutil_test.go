@@ -1,8 +1,10 @@
 package testutil
 
 import (
+	"errors"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -67,6 +69,15 @@ func TestSendAndWait(t *testing.T) {
 	}
 	if got := p.Stdout(); got != "got hello\n" {
 		t.Fatalf("stdout = %q", got)
+	}
+}
+
+func TestWaitReportsExitStatus(t *testing.T) {
+	p := sh(t, "echo 'no such scenario' >&2; exit 2", false)
+	err := p.Wait(5 * time.Second)
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 2 || !strings.Contains(err.Error(), "no such scenario") {
+		t.Fatalf("Wait = %v; want exit status 2 and the stderr", err)
 	}
 }
 
