@@ -1,0 +1,98 @@
+#!/usr/bin/python3
+"""Interop test backend: hosts two FloeTest::Hello objects, hello-<name> and
+other-<name>, on tcp -h 127.0.0.1 (port chosen by the OS), prints
+`READY <proxy of hello-<name>>` and serves until killed. Several instances
+with different --name values act as separate backends."""
+
+import threading
+
+import Ice
+
+import common
+import FloeTest
+
+
+class Notes:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.items = []
+
+    def add(self, s):
+        with self.lock:
+            self.items.append(s)
+
+    def all(self):
+        with self.lock:
+            return list(self.items)
+
+
+class HelloI(FloeTest.Hello):
+    def __init__(self, notes, other):
+        self.notes_ = notes
+        self.other_ = other  # identity of the second object
+
+    def sayHello(self, name, current):
+        return "Hello %s from %s" % (name, current.id.name)
+
+    def echo(self, data, current):
+        return data
+
+    def note(self, s, current):
+        self.notes_.add(s)
+
+    def notes(self, current):
+        return self.notes_.all()
+
+    def fail(self, reason, current):
+        raise FloeTest.TestError(reason, 42)
+
+    def other(self, current):
+        return FloeTest.HelloPrx.uncheckedCast(current.adapter.createProxy(self.other_))
+
+    def callBack(self, cb, count, oneway, current):
+        if cb is None:
+            raise FloeTest.TestError("callBack: null callback proxy", 1)
+        target = cb.ice_oneway() if oneway else cb
+        results = [""] * count
+        errors = []
+
+        def call(i):
+            try:
+                if oneway:
+                    target.notify("notify-%d" % i)
+                else:
+                    results[i] = target.call("call-%d" % i)
+            except Ice.Exception as e:
+                errors.append("call %d: %s %s" % (i, e.ice_id(), e))
+
+        threads = [threading.Thread(target=call, args=(i,)) for i in range(count)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        if errors:
+            raise FloeTest.TestError("callBack failed: " + "; ".join(sorted(errors)), 1)
+        return [] if oneway else results
+
+    def shutdown(self, current):
+        current.adapter.getCommunicator().shutdown()
+
+
+def main():
+    def options(p):
+        p.add_argument("--name", default="A", help="names the objects hello-NAME and other-NAME")
+
+    args, ice_args = common.parse(__doc__, options)
+    with common.communicator(ice_args, {"Ice.Default.InvocationTimeout": "10000"}) as communicator:
+        adapter = communicator.createObjectAdapterWithEndpoints("Hello", "tcp -h 127.0.0.1")
+        notes = Notes()
+        hello_id = Ice.Identity("hello-" + args.name, "")
+        other_id = Ice.Identity("other-" + args.name, "")
+        hello = adapter.add(HelloI(notes, other_id), hello_id)
+        adapter.add(HelloI(notes, hello_id), other_id)
+        adapter.activate()
+        common.serve(communicator, "READY " + communicator.proxyToString(hello))
+
+
+if __name__ == "__main__":
+    main()
