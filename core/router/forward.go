@@ -145,25 +145,26 @@ func (r *Router) backendConn(proxy *ice.Proxy, secure bool) (*transport.Conn, er
 }
 
 // localExceptionText is the text of the UnknownLocalException a client gets
-// when the router cannot deliver its request, in the style of the Ice local
-// exception it stands for.
+// when the router cannot deliver its request. It follows the form of the
+// text glacier2router sends (the Ice local exception's id, a newline, its
+// message), with floe's own reason after it.
 func localExceptionText(err error) string {
-	var b strings.Builder
+	var id, what string
 	switch {
 	case errors.Is(err, transport.ErrNoEndpoint):
-		b.WriteString("Ice::NoEndpointException: ")
+		id, what = "::Ice::NoEndpointException", "no suitable endpoint available"
 	case isConnectionRefused(err):
-		b.WriteString("Ice::ConnectionRefusedException: ")
+		id, what = "::Ice::ConnectionRefusedException", "connection refused"
 	case errors.Is(err, transport.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
-		b.WriteString("Ice::TimeoutException: ")
-	case errors.Is(err, transport.ErrConnectionLost), errors.Is(err, transport.ErrClosedByPeer):
-		b.WriteString("Ice::ConnectionLostException: ")
+		id, what = "::Ice::TimeoutException", "timeout while sending or receiving data"
+	case errors.Is(err, transport.ErrClosedByPeer):
+		id, what = "::Ice::CloseConnectionException", "connection closed by the server"
+	case errors.Is(err, transport.ErrConnectionLost):
+		id, what = "::Ice::ConnectionLostException", "connection lost"
 	default:
-		b.WriteString("Ice::SocketException: ")
+		id, what = "::Ice::SocketException", "socket error"
 	}
-	b.WriteString("floe could not forward the request: ")
-	b.WriteString(err.Error())
-	return b.String()
+	return id + ":\n" + what + ": floe could not forward the request: " + err.Error()
 }
 
 func isConnectionRefused(err error) bool {
