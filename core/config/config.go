@@ -21,6 +21,9 @@ type Config struct {
 	Session Session
 	Auth    Auth
 	Filter  Filter
+	// Locator, when set, resolves indirect proxies (obj@Adapter) and
+	// well-known objects, as Ice.Default.Locator does (an IceGrid registry).
+	Locator *Locator
 
 	// DefaultHost is Ice.Default.Host: the host Ice gives to endpoints
 	// written without -h (not to "-h *", which means every interface). It is
@@ -104,6 +107,16 @@ type Filter struct {
 	Identities []string
 	// AdapterIDs accepts requests for proxies with the listed adapter ids.
 	AdapterIDs []string
+}
+
+// Locator names the Ice locator the router resolves indirect proxies with.
+type Locator struct {
+	// Proxy is the locator's stringified proxy, e.g.
+	// "IceGrid/Locator:tcp -h registry -p 4061".
+	Proxy string
+	// CacheTimeout is how long resolved endpoints are reused; negative
+	// means forever (Ice's default), zero means never cached.
+	CacheTimeout time.Duration
 }
 
 // Log configures logging.

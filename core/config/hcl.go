@@ -64,6 +64,7 @@ var (
 		Attributes: []hcl.AttributeSchema{{Name: "instance_name"}, {Name: "message_size_max"}},
 		Blocks: []hcl.BlockHeaderSchema{
 			{Type: "client"}, {Type: "server"}, {Type: "session"}, {Type: "auth"}, {Type: "log"},
+			{Type: "locator"},
 		},
 	}
 	clientSchema  = attributes("endpoints", "published_endpoints", "forward_context", "acm_timeout")
@@ -71,6 +72,7 @@ var (
 	sessionSchema = attributes("timeout", "routing_table_size")
 	authSchema    = attributes("passwords_file", "verifier", "session_manager", "allow_all")
 	logSchema     = attributes("level", "json")
+	locatorSchema = attributes("proxy", "cache_timeout")
 )
 
 func attributes(names ...string) *hcl.BodySchema {
@@ -144,6 +146,8 @@ func (d *decoder) decode(body *hclsyntax.Body) {
 			d.auth(b)
 		case "log":
 			d.log(b)
+		case "locator":
+			d.locator(b)
 		}
 	}
 
@@ -222,6 +226,27 @@ func (d *decoder) session(b *hcl.Block) {
 	if n, ok := d.integer(attrs["routing_table_size"], 1, math.MaxInt32, "proxies"); ok {
 		d.cfg.Session.RoutingTableSize = int(n)
 	}
+}
+
+// locator reads locator { proxy = "...", cache_timeout = "60s" }; without
+// cache_timeout resolved endpoints are kept until a connection to them
+// fails, as Ice does by default.
+func (d *decoder) locator(b *hcl.Block) {
+	attrs := d.content(b.Body, locatorSchema)
+	l := &Locator{CacheTimeout: -1}
+	if s, ok := d.str(attrs["proxy"]); ok {
+		if _, err := checkProxy(s); err != nil {
+			d.errorf(attrs["proxy"].Expr.Range(), "Invalid locator proxy", "%q is not a valid proxy: %v.", s, err)
+		}
+		l.Proxy = s
+	} else if attrs["proxy"] == nil {
+		d.errorf(b.DefRange, "Missing locator proxy",
+			`A locator block needs the locator's proxy, for example proxy = "IceGrid/Locator:tcp -h registry -p 4061".`)
+	}
+	if t, ok := d.duration(attrs["cache_timeout"]); ok {
+		l.CacheTimeout = t
+	}
+	d.cfg.Locator = l
 }
 
 func (d *decoder) auth(b *hcl.Block) {

@@ -130,6 +130,18 @@ func (m *propertyMapper) mapProperties() {
 		c.MessageSizeMax = int(kib) * 1024
 	}
 
+	if v := p.Get("Ice.Default.Locator"); v != "" {
+		if _, err := checkProxy(v); err != nil {
+			m.errorf("locator `%s' is invalid: %w", v, err)
+		} else {
+			t := p.GetAsIntWithDefault("Ice.Default.LocatorCacheTimeout", -1)
+			c.Locator = &Locator{Proxy: v, CacheTimeout: time.Duration(t) * time.Second}
+			if t < 0 {
+				c.Locator.CacheTimeout = -1
+			}
+		}
+	}
+
 	m.mapAuth()
 }
 

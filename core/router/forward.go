@@ -133,15 +133,38 @@ func emptyOK(id int32, enc ice.Version) *transport.Message {
 	return transport.MessageFrom(ice.AppendReplyOK(nil, id, []byte{6, 0, 0, 0, enc.Major, enc.Minor}))
 }
 
-// backendConn returns a connection to one of the proxy's endpoints.
+// backendConn returns a connection to one of the proxy's endpoints; an
+// indirect proxy is resolved through the locator first, and resolved
+// endpoints that cannot be reached are looked up once more, as Ice retries
+// after clearing its locator cache.
 func (r *Router) backendConn(proxy *ice.Proxy, secure bool) (*transport.Conn, error) {
-	if len(proxy.Endpoints) == 0 {
-		if proxy.AdapterID != "" {
-			return nil, fmt.Errorf("no endpoints for adapter %q: floe has no locator configured to resolve indirect proxies", proxy.AdapterID)
-		}
-		return nil, fmt.Errorf("no endpoints for well-known object %q: floe has no locator configured", proxy.Identity.String())
+	secure = secure || proxy.Secure
+	if len(proxy.Endpoints) > 0 {
+		return r.pool.Get(r.ctx, proxy.Endpoints, secure)
 	}
-	return r.pool.Get(r.ctx, proxy.Endpoints, secure || proxy.Secure)
+	if r.locator == nil {
+		if proxy.AdapterID != "" {
+			return nil, fmt.Errorf("%w: proxy %s is indirect and no locator is configured (Ice.Default.Locator)",
+				transport.ErrNoEndpoint, proxy.String())
+		}
+		return nil, fmt.Errorf("%w: well-known proxy %s needs a locator and none is configured (Ice.Default.Locator)",
+			transport.ErrNoEndpoint, proxy.String())
+	}
+	eps, err := r.locator.endpoints(r.ctx, proxy)
+	if err != nil {
+		return nil, err
+	}
+	c, err := r.pool.Get(r.ctx, eps, secure)
+	if err == nil {
+		return c, nil
+	}
+	r.locator.invalidate(proxy)
+	if eps, err2 := r.locator.endpoints(r.ctx, proxy); err2 == nil {
+		if c, err2 := r.pool.Get(r.ctx, eps, secure); err2 == nil {
+			return c, nil
+		}
+	}
+	return nil, err
 }
 
 // localExceptionText is the text of the UnknownLocalException a client gets
@@ -150,7 +173,10 @@ func (r *Router) backendConn(proxy *ice.Proxy, secure bool) (*transport.Conn, er
 // message), with floe's own reason after it.
 func localExceptionText(err error) string {
 	var id, what string
+	var nr *NotRegistered
 	switch {
+	case errors.As(err, &nr):
+		return "::Ice::NotRegisteredException:\n" + nr.Error()
 	case errors.Is(err, transport.ErrNoEndpoint):
 		id, what = "::Ice::NoEndpointException", "no suitable endpoint available"
 	case isConnectionRefused(err):

@@ -36,6 +36,7 @@ type Router struct {
 
 	auth           Authorizer
 	sessionManager *ice.Proxy
+	locator        *locator // nil without Ice.Default.Locator
 
 	clientListeners []*transport.Listener
 	serverListeners []*transport.Listener
@@ -113,6 +114,11 @@ func New(cfg *config.Config, log hclog.Logger) (*Router, error) {
 	var err error
 	if r.auth, err = newAuthorizer(r, cfg); err != nil {
 		return nil, err
+	}
+	if cfg.Locator != nil {
+		if r.locator, err = newLocator(r, cfg.Locator); err != nil {
+			return nil, err
+		}
 	}
 	if cfg.Auth.SessionManager != "" {
 		if r.sessionManager, err = r.defaults.ParseProxy(cfg.Auth.SessionManager); err != nil {
