@@ -24,6 +24,15 @@ type Config struct {
 	// Locator, when set, resolves indirect proxies (obj@Adapter) and
 	// well-known objects, as Ice.Default.Locator does (an IceGrid registry).
 	Locator *Locator
+	// IceAdmin is the Ice admin object (Ice.Admin.*), nil when disabled.
+	IceAdmin *IceAdmin
+	// PrintAdapterReady prints "<adapter> ready" on stdout once each side
+	// listens (Ice.PrintAdapterReady), as scripts around glacier2router
+	// expect.
+	PrintAdapterReady bool
+	// Properties are the Ice properties the configuration came from, in
+	// property mode; the admin object's Properties facet serves them.
+	Properties map[string]string
 
 	// DefaultHost is Ice.Default.Host: the host Ice gives to endpoints
 	// written without -h (not to "-h *", which means every interface). It is
@@ -117,6 +126,16 @@ type Locator struct {
 	// CacheTimeout is how long resolved endpoints are reused; negative
 	// means forever (Ice's default), zero means never cached.
 	CacheTimeout time.Duration
+}
+
+// IceAdmin configures the Ice admin object: <InstanceName>/admin at
+// Endpoints, with the Process facet (shutdown, writeMessage) and the
+// Properties facet.
+type IceAdmin struct {
+	Endpoints    string
+	InstanceName string
+	// Facets limits the facets served (Ice.Admin.Facets); empty means all.
+	Facets []string
 }
 
 // Log configures logging.

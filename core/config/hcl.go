@@ -61,10 +61,10 @@ var notYet = []string{"filter", "allowed_backends", "script", "plugin", "admin"}
 
 var (
 	topSchema = &hcl.BodySchema{
-		Attributes: []hcl.AttributeSchema{{Name: "instance_name"}, {Name: "message_size_max"}},
+		Attributes: []hcl.AttributeSchema{{Name: "instance_name"}, {Name: "message_size_max"}, {Name: "print_adapter_ready"}},
 		Blocks: []hcl.BlockHeaderSchema{
 			{Type: "client"}, {Type: "server"}, {Type: "session"}, {Type: "auth"}, {Type: "log"},
-			{Type: "locator"},
+			{Type: "locator"}, {Type: "ice_admin"},
 		},
 	}
 	clientSchema  = attributes("endpoints", "published_endpoints", "forward_context", "acm_timeout")
@@ -73,6 +73,7 @@ var (
 	authSchema    = attributes("passwords_file", "verifier", "session_manager", "allow_all")
 	logSchema     = attributes("level", "json")
 	locatorSchema = attributes("proxy", "cache_timeout")
+	adminSchema   = attributes("endpoints", "instance_name", "facets")
 )
 
 func attributes(names ...string) *hcl.BodySchema {
@@ -127,6 +128,8 @@ func (d *decoder) decode(body *hclsyntax.Body) {
 		}
 	}
 
+	d.cfg.PrintAdapterReady, _ = d.boolean(content.Attributes["print_adapter_ready"])
+
 	blocks := map[string]*hcl.Block{}
 	for _, b := range content.Blocks {
 		if first, dup := blocks[b.Type]; dup {
@@ -148,6 +151,8 @@ func (d *decoder) decode(body *hclsyntax.Body) {
 			d.log(b)
 		case "locator":
 			d.locator(b)
+		case "ice_admin":
+			d.iceAdmin(b)
 		}
 	}
 
@@ -247,6 +252,28 @@ func (d *decoder) locator(b *hcl.Block) {
 		l.CacheTimeout = t
 	}
 	d.cfg.Locator = l
+}
+
+// iceAdmin reads ice_admin { endpoints = "tcp -h 127.0.0.1 -p 9999",
+// instance_name = "RouterAdmin", facets = ["Process"] }: the Ice admin object
+// (Ice.Admin.*), which Ice tools talk to; the HTTP admin is the admin block.
+func (d *decoder) iceAdmin(b *hcl.Block) {
+	attrs := d.content(b.Body, adminSchema)
+	a := &IceAdmin{}
+	if s, ok := d.endpoints(attrs["endpoints"], true); ok {
+		a.Endpoints = s
+	} else if attrs["endpoints"] == nil {
+		d.errorf(b.DefRange, "Missing admin endpoints", `An ice_admin block needs endpoints, for example endpoints = "tcp -h 127.0.0.1 -p 9999".`)
+	}
+	if s, ok := d.str(attrs["instance_name"]); ok {
+		a.InstanceName = s
+	}
+	if v, ok := d.value(attrs["facets"], cty.List(cty.String), "a list of facet names"); ok {
+		for _, f := range v.AsValueSlice() {
+			a.Facets = append(a.Facets, f.AsString())
+		}
+	}
+	d.cfg.IceAdmin = a
 }
 
 func (d *decoder) auth(b *hcl.Block) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -142,7 +143,36 @@ func (m *propertyMapper) mapProperties() {
 		}
 	}
 
+	m.mapIceAdmin()
+	c.PrintAdapterReady = p.GetAsInt("Ice.PrintAdapterReady") > 0
+	c.Properties = make(map[string]string)
+	for _, k := range p.Keys() {
+		c.Properties[k] = p.Get(k)
+	}
+	// glacier2router sets these itself before creating its client adapter,
+	// and its Properties facet shows them.
+	if timeout > 0 && p.Get("Glacier2.Client.ACM.Timeout") == "" {
+		c.Properties["Glacier2.Client.ACM.Timeout"] = strconv.Itoa(int(timeout))
+	}
+	if p.Get("Glacier2.Client.ACM.Close") == "" {
+		c.Properties["Glacier2.Client.ACM.Close"] = "4"
+	}
+
 	m.mapAuth()
+}
+
+// mapIceAdmin follows Ice 3.7: the admin object exists when
+// Ice.Admin.Endpoints is set and Ice.Admin.Enabled is not 0; its category
+// is Ice.Admin.InstanceName, or a UUID when unset.
+func (m *propertyMapper) mapIceAdmin() {
+	p := m.props
+	eps := p.Get("Ice.Admin.Endpoints")
+	if eps == "" || p.GetAsIntWithDefault("Ice.Admin.Enabled", 1) <= 0 {
+		return
+	}
+	a := &IceAdmin{Endpoints: m.endpoints("Ice.Admin.Endpoints"), InstanceName: p.Get("Ice.Admin.InstanceName")}
+	a.Facets = strings.FieldsFunc(p.Get("Ice.Admin.Facets"), func(r rune) bool { return r == ',' || r == ' ' || r == '\t' })
+	m.cfg.IceAdmin = a
 }
 
 // acmTimeout follows Glacier2 and Ice: Glacier2.Client.ACM.Timeout when
