@@ -51,19 +51,9 @@ func (a *iceAdmin) serves(facet string) bool {
 type adminHandler struct{ r *Router }
 
 func (h adminHandler) Request(c *transport.Conn, m *transport.Message) {
-	if m.Header.Type != ice.RequestMsg {
-		// Admin tools do not batch; drop what cannot be answered.
-		m.Release()
-		return
-	}
-	req, err := ice.ParseRequest(m.Body())
-	if err != nil {
-		m.Release()
-		h.r.protocolError(c, err)
-		return
-	}
-	call := newCall(c, m, &req, true)
-	h.r.admin.dispatch(call)
+	h.r.eachRequest(c, m, func(req *ice.Request, owned bool) {
+		h.r.admin.dispatch(newCall(c, m, req, owned))
+	})
 }
 
 func (h adminHandler) Heartbeat(*transport.Conn) {}

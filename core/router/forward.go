@@ -203,24 +203,7 @@ type serverHandler struct{ r *Router }
 
 func (h serverHandler) Request(c *transport.Conn, m *transport.Message) {
 	back := c.Owner.(*relay)
-	if m.Header.Type == ice.BatchRequestMsg {
-		err := ice.ParseBatchRequest(m.Body(), func(req ice.Request) error {
-			h.r.forwardToClient(back, m, &req, false)
-			return nil
-		})
-		m.Release()
-		if err != nil {
-			h.r.protocolError(c, err)
-		}
-		return
-	}
-	req, err := ice.ParseRequest(m.Body())
-	if err != nil {
-		m.Release()
-		h.r.protocolError(c, err)
-		return
-	}
-	h.r.forwardToClient(back, m, &req, true)
+	h.r.eachRequest(c, m, func(req *ice.Request, owned bool) { h.r.forwardToClient(back, m, req, owned) })
 }
 
 func (h serverHandler) Heartbeat(*transport.Conn) {}
