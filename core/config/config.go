@@ -70,6 +70,23 @@ type Client struct {
 	// ACMDisabled (any negative value) turns the idle check off, as
 	// Glacier2.Client.ACM.Timeout=0 does.
 	ACMTimeout time.Duration
+	// Buffering is the buffered mode of requests from clients to servers.
+	Buffering Buffering
+}
+
+// Buffering is Glacier2's buffered mode for one direction: requests wait in
+// a per-session queue, a oneway carrying an _ovrd context value replaces a
+// queued oneway with the same value for the same object, and SleepTime
+// paces the sending. floe bounds the queue (Glacier2 does not).
+type Buffering struct {
+	// Disabled forwards each request as it arrives and ignores _ovrd
+	// (Glacier2.Client.Buffered=0 / Glacier2.Server.Buffered=0).
+	Disabled bool
+	// SleepTime is the pause after each flush of a session's queue
+	// (Glacier2.*.SleepTime, in milliseconds there).
+	SleepTime time.Duration
+	// AlwaysBatch sends queued oneways as batch requests.
+	AlwaysBatch bool
 }
 
 // Server is the private side, where servers send callbacks to clients.
@@ -78,6 +95,8 @@ type Server struct {
 	PublishedEndpoints string
 	// ForwardContext forwards the server's callback context to clients.
 	ForwardContext bool
+	// Buffering is the buffered mode of callbacks from servers to clients.
+	Buffering Buffering
 }
 
 // Session holds per-session settings.

@@ -67,8 +67,8 @@ var (
 			{Type: "locator"}, {Type: "ice_admin"},
 		},
 	}
-	clientSchema  = attributes("endpoints", "published_endpoints", "forward_context", "acm_timeout")
-	serverSchema  = attributes("endpoints", "published_endpoints", "forward_context")
+	clientSchema  = attributes("endpoints", "published_endpoints", "forward_context", "acm_timeout", "buffered", "sleep_time", "always_batch")
+	serverSchema  = attributes("endpoints", "published_endpoints", "forward_context", "buffered", "sleep_time", "always_batch")
 	sessionSchema = attributes("timeout", "routing_table_size")
 	authSchema    = attributes("passwords_file", "verifier", "session_manager", "allow_all")
 	logSchema     = attributes("level", "json")
@@ -207,6 +207,30 @@ func (d *decoder) client(b *hcl.Block) {
 			c.ACMTimeout = ACMDisabled
 		}
 	}
+	c.Buffering = d.buffering(attrs)
+}
+
+// buffering reads buffered (default true), sleep_time and always_batch.
+func (d *decoder) buffering(attrs hcl.Attributes) Buffering {
+	var b Buffering
+	if on, ok := d.boolean(attrs["buffered"]); ok {
+		b.Disabled = !on
+	}
+	if a := attrs["sleep_time"]; a != nil {
+		if s, ok := d.str(a); ok {
+			t, err := time.ParseDuration(s)
+			switch {
+			case err != nil:
+				d.errorf(a.Expr.Range(), "Invalid duration", `%q is not a duration; write a number and a unit, as "50ms".`, s)
+			case t < 0 || t%time.Millisecond != 0:
+				d.errorf(a.Expr.Range(), "Invalid sleep time", "sleep_time must be a whole, non-negative number of milliseconds (%q).", s)
+			default:
+				b.SleepTime = t
+			}
+		}
+	}
+	b.AlwaysBatch, _ = d.boolean(attrs["always_batch"])
+	return b
 }
 
 func (d *decoder) server(b *hcl.Block) {
@@ -220,6 +244,7 @@ func (d *decoder) server(b *hcl.Block) {
 	}
 	s.PublishedEndpoints, _ = d.endpoints(attrs["published_endpoints"], false)
 	s.ForwardContext, _ = d.boolean(attrs["forward_context"])
+	s.Buffering = d.buffering(attrs)
 	d.cfg.Server = s
 }
 

@@ -27,6 +27,12 @@ var mappedGlacier2Properties = []string{
 	"Glacier2.SessionManager",
 	"Glacier2.SessionTimeout",
 	"Glacier2.RoutingTable.MaxSize",
+	"Glacier2.Client.Buffered",
+	"Glacier2.Client.SleepTime",
+	"Glacier2.Client.AlwaysBatch",
+	"Glacier2.Server.Buffered",
+	"Glacier2.Server.SleepTime",
+	"Glacier2.Server.AlwaysBatch",
 }
 
 // FromProperties maps Glacier2 properties, as glacier2router reads them, to
@@ -89,6 +95,7 @@ func (m *propertyMapper) mapProperties() {
 	c.Client.Endpoints = m.endpoints("Glacier2.Client.Endpoints")
 	c.Client.PublishedEndpoints = m.endpoints("Glacier2.Client.PublishedEndpoints")
 	c.Client.ForwardContext = p.GetAsInt("Glacier2.Client.ForwardContext") > 0
+	c.Client.Buffering = m.buffering("Glacier2.Client")
 
 	// Glacier2 creates the server adapter only when it has endpoints.
 	if p.Get("Glacier2.Server.Endpoints") != "" {
@@ -96,6 +103,7 @@ func (m *propertyMapper) mapProperties() {
 			Endpoints:          m.endpoints("Glacier2.Server.Endpoints"),
 			PublishedEndpoints: m.endpoints("Glacier2.Server.PublishedEndpoints"),
 			ForwardContext:     p.GetAsInt("Glacier2.Server.ForwardContext") > 0,
+			Buffering:          m.buffering("Glacier2.Server"),
 		}
 	} else {
 		for _, k := range []string{"Glacier2.Server.PublishedEndpoints", "Glacier2.Server.ForwardContext"} {
@@ -173,6 +181,20 @@ func (m *propertyMapper) mapIceAdmin() {
 	a := &IceAdmin{Endpoints: m.endpoints("Ice.Admin.Endpoints"), InstanceName: p.Get("Ice.Admin.InstanceName")}
 	a.Facets = strings.FieldsFunc(p.Get("Ice.Admin.Facets"), func(r rune) bool { return r == ',' || r == ' ' || r == '\t' })
 	m.cfg.IceAdmin = a
+}
+
+// buffering reads <prefix>.Buffered (on by default, as in Glacier2 3.7),
+// .SleepTime (milliseconds) and .AlwaysBatch.
+func (m *propertyMapper) buffering(prefix string) Buffering {
+	p := m.props
+	b := Buffering{
+		Disabled:    p.GetAsIntWithDefault(prefix+".Buffered", 1) <= 0,
+		AlwaysBatch: p.GetAsInt(prefix+".AlwaysBatch") > 0,
+	}
+	if ms := p.GetAsInt(prefix + ".SleepTime"); ms > 0 {
+		b.SleepTime = time.Duration(ms) * time.Millisecond
+	}
+	return b
 }
 
 // acmTimeout follows Glacier2 and Ice: Glacier2.Client.ACM.Timeout when
