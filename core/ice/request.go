@@ -297,9 +297,9 @@ func AppendContext(b []byte, enc []byte, set Context, remove []string) []byte {
 		e.WriteStringBytes(p.k)
 		e.WriteStringBytes(p.v)
 	}
-	for k, v := range set {
+	for _, k := range sortedKeys(set) {
 		e.WriteString(k)
-		e.WriteString(v)
+		e.WriteString(set[k])
 	}
 	return e.b
 }
