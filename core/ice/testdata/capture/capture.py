@@ -269,6 +269,8 @@ class ThrowerI(FloeCapture.Thrower):
             raise Ice.MemoryLimitException()
         if kind == "unknown-local":
             raise Ice.UnknownLocalException(reason)
+        if kind == "unknown-user":
+            raise Ice.UnknownUserException(reason)
         if kind == "python":
             raise RuntimeError(reason)
         raise ValueError("unknown kind " + kind)
@@ -536,7 +538,7 @@ class Steps:
         exp["requestId"] = request_id
         self.out.message(name, msg, self.peer, what, exp)
 
-    def twoway(self, name, call, what, reply_name=None, op=None, expect=None):
+    def twoway(self, name, call, what, reply_name=None, op=None, expect=None, wire_outcome=None):
         """A twoway call: saves its request (as name) and reply (as
         reply_name) when names are given. The request's expectations are
         the Ice.Current the servant saw, else expect."""
@@ -553,6 +555,8 @@ class Steps:
             exp = dict(cur[0]) if cur else dict(expect or {}, requestId=rid)
             self.save_request(name, req, what, exp)
         if reply_name:
+            if wire_outcome is not None:
+                outcome = dict(wire_outcome, clientSaw=outcome)
             self.save_reply(reply_name, reps[0], what, outcome, rid)
         return outcome, req, reps[0]
 
@@ -649,9 +653,15 @@ def capture_direct(out):
                 st.twoway(None, lambda: thrower.raiseSliced(kind, "sliced " + kind),
                           "user exception %s, [\"format:sliced\"]" % kind, "reply_user_sliced_" + k + sfx)
 
+            # Ice 3.7 sends an undeclared user exception as a user exception;
+            # the client turns it into UnknownUserException.
             st.twoway(None, lambda: thrower.raiseUndeclared("undeclared"),
                       "servant raised a user exception the operation does not declare",
-                      "reply_unknown_user" + sfx)
+                      "reply_user_undeclared" + sfx,
+                      wire_outcome={"status": 1, "typeIds": ["::FloeCapture::CaptureError"],
+                                    "members": {"reason": "undeclared"}})
+            st.twoway(None, lambda: thrower._raise("unknown-user", "explicit unknown user"),
+                      "servant raised UnknownUserException", "reply_unknown_user" + sfx)
             st.twoway(None, lambda: thrower._raise("local", "x"), "servant raised an Ice local exception",
                       "reply_unknown_local" + sfx)
             st.twoway(None, lambda: thrower._raise("unknown-local", "explicit unknown local"),
@@ -817,6 +827,9 @@ def capture_glacier2(out):
             cur = [c for c in RECORDER.currents if c["operation"] == "echo"][-1]
             exp = dict(cur)
             exp["requestId"] = teemod.request_head(req)[0]
+            # The client sent a context; glacier2router (ForwardContext=0)
+            # drops it, so the backend's Current shows none.
+            exp["context"] = {"k": "v"}
             out.message("g2_request_routed" + sfx, req, "glacier2router",
                         "request to a backend, sent to the router", exp)
             fwd = [x for x in btee.since(bm) if x.type == 0 and teemod.request_head(x)[4] == "echo"]
