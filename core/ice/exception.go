@@ -82,6 +82,9 @@ func ParseUserException(encaps []byte) (UserExceptionSlice, error) {
 	if err != nil {
 		return UserExceptionSlice{}, err
 	}
+	if !supportedEncoding(enc) {
+		return UserExceptionSlice{}, malformed("user exception in unsupported encoding %v", enc)
+	}
 	d = Decoder{b: body, Encoding: enc}
 	if enc == Encoding10 {
 		if _, err := d.Bool(); err != nil {
