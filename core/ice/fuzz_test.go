@@ -47,18 +47,8 @@ func FuzzParseHeader(f *testing.F) {
 	})
 }
 
-// requestValue is what a request means, for round-trip comparisons.
-type requestValue struct {
-	ID        int32
-	Identity  Identity
-	Facet     string
-	Operation string
-	Mode      OperationMode
-	Context   Context
-	Params    []byte
-}
-
-func valueOf(r *Request) requestValue {
+// valueOf is what a request means, for round-trip comparisons.
+func valueOf(r *Request) RequestSpec {
 	ctx := r.Context()
 	// Touch every accessor: none may panic on a request ParseRequest took.
 	_, _ = r.ContextValue("_fwd")
@@ -70,7 +60,7 @@ func valueOf(r *Request) requestValue {
 			panic("ContextValue disagrees with Context")
 		}
 	}
-	return requestValue{r.ID, r.Identity(), r.Facet(), r.Operation(), r.Mode(), ctx, r.Params()}
+	return requestSpec(r)
 }
 
 func FuzzParseRequest(f *testing.F) {
@@ -103,7 +93,7 @@ func FuzzParseBatchRequest(f *testing.F) {
 	f.Add(goodBatch)
 	f.Fuzz(func(t *testing.T, body []byte) {
 		var raw []byte
-		var vals []requestValue
+		var vals []RequestSpec
 		err := ParseBatchRequest(body, func(r Request) error {
 			raw = append(raw, r.Raw...)
 			vals = append(vals, valueOf(&r))
@@ -140,17 +130,7 @@ func FuzzParseReply(f *testing.F) {
 		if err != nil {
 			return
 		}
-		var msg []byte
-		switch r.Status {
-		case ReplyOK:
-			msg = AppendReplyOK(nil, r.ID, r.Payload)
-		case ReplyUserException:
-			msg = AppendReplyUserException(nil, r.ID, r.Payload)
-		case ReplyObjectNotExist, ReplyFacetNotExist, ReplyOperationNotExist:
-			msg = AppendReplyNotExist(nil, r.ID, r.Status, r.Identity, r.Facet, r.Operation)
-		default:
-			msg = AppendReplyUnknown(nil, r.ID, r.Status, r.Unknown)
-		}
+		msg := appendReply(r)
 		r2, err := ParseReply(msg[HeaderSize:])
 		if err != nil {
 			t.Fatalf("re-encoded reply does not parse: %v", err)

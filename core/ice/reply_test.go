@@ -24,29 +24,37 @@ func TestReplyFixtures(t *testing.T) {
 				t.Errorf("ReplyID %d %v", id, ok)
 			}
 			sameBytes(t, r.Payload, body[5:])
-			var re []byte
 			switch r.Status {
-			case ReplyOK:
-				re = AppendReplyOK(nil, r.ID, r.Payload)
-			case ReplyUserException:
-				re = AppendReplyUserException(nil, r.ID, r.Payload)
+			case ReplyOK, ReplyUserException:
 			case ReplyObjectNotExist, ReplyFacetNotExist, ReplyOperationNotExist:
 				if r.Identity != want.Identity.Identity() || r.Facet != *want.Facet || r.Operation != *want.Operation {
 					t.Errorf("%+v, Ice saw %+v %q %q", r, *want.Identity, *want.Facet, *want.Operation)
 				}
-				re = AppendReplyNotExist(nil, r.ID, r.Status, r.Identity, r.Facet, r.Operation)
 			default:
 				if r.Unknown != *want.Unknown {
 					t.Errorf("unknown text %q, Ice saw %q", r.Unknown, *want.Unknown)
 				}
-				re = AppendReplyUnknown(nil, r.ID, r.Status, r.Unknown)
 			}
-			sameBytes(t, re, plainMessage(t, w))
+			sameBytes(t, appendReply(r), plainMessage(t, w))
 			if !strings.Contains(r.Status.String(), " ") && r.Status != ReplyOK {
 				t.Errorf("status string %q", r.Status)
 			}
 		})
 	}
+}
+
+// appendReply re-encodes a parsed reply with the AppendReply* function for
+// its status.
+func appendReply(r Reply) []byte {
+	switch r.Status {
+	case ReplyOK:
+		return AppendReplyOK(nil, r.ID, r.Payload)
+	case ReplyUserException:
+		return AppendReplyUserException(nil, r.ID, r.Payload)
+	case ReplyObjectNotExist, ReplyFacetNotExist, ReplyOperationNotExist:
+		return AppendReplyNotExist(nil, r.ID, r.Status, r.Identity, r.Facet, r.Operation)
+	}
+	return AppendReplyUnknown(nil, r.ID, r.Status, r.Unknown)
 }
 
 // TestReplyResults decodes the results Ice put in OK replies where the
