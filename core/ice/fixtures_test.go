@@ -17,7 +17,7 @@ type identityJSON struct {
 	Category string `json:"category"`
 }
 
-func (i identityJSON) Identity() Identity { return Identity{Name: i.Name, Category: i.Category} }
+func (i identityJSON) Identity() Identity { return Identity(i) }
 
 type endpointJSON struct {
 	Type        int16   `json:"type"`
@@ -200,13 +200,4 @@ func (w wireFixture) body(t testing.TB) []byte {
 		}
 	}
 	return msg[HeaderSize:]
-}
-
-func mustVersion(t testing.TB, s string) Version {
-	t.Helper()
-	v, err := ParseVersion(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
 }

@@ -337,7 +337,7 @@ func TestEncoderOptionalTagLarge(t *testing.T) {
 	e.WriteOptionalTag(29, OptionalF1)
 	e.WriteOptionalTag(30, OptionalF4)
 	e.WriteOptionalTag(300, OptionalSize)
-	want := []byte{29<<3 | 0, 30<<3 | 2, 30, 30<<3 | 4, 255, 44, 1, 0, 0}
+	want := []byte{29 << 3, 30<<3 | 2, 30, 30<<3 | 4, 255, 44, 1, 0, 0}
 	if !bytes.Equal(e.Bytes(), want) {
 		t.Fatalf("got % x want % x", e.Bytes(), want)
 	}
