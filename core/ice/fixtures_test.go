@@ -94,7 +94,7 @@ var (
 	fixturesErr   error
 )
 
-func loadFixtures() {
+func loadCapturedFixtures() {
 	read := func(name string, v any) {
 		b, err := os.ReadFile(filepath.Join("testdata", name))
 		if err == nil {
@@ -117,7 +117,7 @@ func loadFixtures() {
 
 func values(t testing.TB, kind string) []valueFixture {
 	t.Helper()
-	fixturesOnce.Do(loadFixtures)
+	fixturesOnce.Do(loadCapturedFixtures)
 	if fixturesErr != nil {
 		t.Fatalf("loading fixtures: %v", fixturesErr)
 	}
@@ -135,7 +135,7 @@ func values(t testing.TB, kind string) []valueFixture {
 
 func wires(t testing.TB, match func(*wireFixture) bool) []wireFixture {
 	t.Helper()
-	fixturesOnce.Do(loadFixtures)
+	fixturesOnce.Do(loadCapturedFixtures)
 	if fixturesErr != nil {
 		t.Fatalf("loading fixtures: %v", fixturesErr)
 	}
