@@ -56,6 +56,9 @@ func checkEndpoint(t *testing.T, got *Endpoint, want endpointJSON, streamEnc Ver
 	if got.Type != want.Type {
 		t.Fatalf("endpoint type %d, Ice says %d (%s)", got.Type, want.Type, want.String)
 	}
+	if got.Secure() != (want.Type == SSLEndpoint || want.Type == WSSEndpoint) {
+		t.Errorf("Secure() = %v for %s", got.Secure(), want.String)
+	}
 	if !got.Known() {
 		if got.Encoding.String() != want.RawEncoding {
 			t.Errorf("opaque encoding %v, Ice says %s", got.Encoding, want.RawEncoding)
@@ -353,5 +356,28 @@ func TestFloatSpecials(t *testing.T) {
 	}
 	if f, _ := d.Float32(); !math.IsNaN(float64(f)) {
 		t.Fatal(f)
+	}
+}
+
+func TestVersions(t *testing.T) {
+	for _, s := range []string{"1.0", "1.1", "0.0", "255.255"} {
+		v, err := ParseVersion(s)
+		if err != nil || v.String() != s {
+			t.Fatalf("ParseVersion(%q) = %v, %v", s, v, err)
+		}
+	}
+	for _, s := range []string{"", "1", "1.", "1.0x", "256.0", "1.-1", "a.b"} {
+		if _, err := ParseVersion(s); err == nil {
+			t.Fatalf("ParseVersion(%q) accepted", s)
+		}
+	}
+	if !supportedEncoding(Encoding10) || !supportedEncoding(Encoding11) ||
+		supportedEncoding(Version{1, 2}) || supportedEncoding(Version{0, 0}) || supportedEncoding(Version{2, 0}) {
+		t.Fatal("supportedEncoding")
+	}
+	for _, m := range []OperationMode{Normal, Nonmutating, Idempotent, 3} {
+		if m.String() == "" {
+			t.Fatal("empty OperationMode string")
+		}
 	}
 }

@@ -26,8 +26,8 @@ varies (ports, Glacier2's random category, the session identity).
 import base64
 import json
 import os
+import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -77,14 +77,6 @@ def new_communicator(encoding="1.1", extra=None):
     for k, v in (extra or {}).items():
         p.setProperty(k, v)
     return Ice.initialize(init)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 # ---------------------------------------------------------------------------
@@ -252,6 +244,15 @@ class EchoI(FloeCapture.Backend):
         self.callback_result = FloeCapture.CallbackPrx.uncheckedCast(cb).call("from the server")
 
 
+def failed(ex):
+    """A future failed with ex, never raised: IcePy then reports the error
+    without a Python traceback (which would put this file's path and line
+    numbers into the Unknown* reply text)."""
+    f = Ice.Future()
+    f.set_exception(ex)
+    return f
+
+
 class ThrowerI(FloeCapture.Thrower):
     def _throw(self, kind, reason, current):
         RECORDER.add(current)
@@ -266,20 +267,20 @@ class ThrowerI(FloeCapture.Thrower):
         if kind == "empty":
             raise FloeCapture.EmptyError()
         if kind == "local":
-            raise Ice.MemoryLimitException()
+            return failed(Ice.MemoryLimitException())
         if kind == "unknown-local":
             raise Ice.UnknownLocalException(reason)
         if kind == "unknown-user":
             raise Ice.UnknownUserException(reason)
         if kind == "python":
-            raise RuntimeError(reason)
+            return failed(RuntimeError(reason))
         raise ValueError("unknown kind " + kind)
 
     def _raise(self, kind, reason, current):
-        self._throw(kind, reason, current)
+        return self._throw(kind, reason, current)
 
     def raiseSliced(self, kind, reason, current):
-        self._throw(kind, reason, current)
+        return self._throw(kind, reason, current)
 
     def raiseUndeclared(self, reason, current):
         RECORDER.add(current)
@@ -707,16 +708,27 @@ def capture_direct(out):
 # ---------------------------------------------------------------------------
 # Wire: a Python client talking to the real glacier2router.
 
-def wait_ready(proc, lines, what, timeout=10.0):
+def router_ports(proc, timeout=10.0):
+    """Reads glacier2router's output until both adapters are ready and
+    returns the ports the OS gave them, from the published endpoints that
+    Ice.Trace.Network=1 prints."""
     deadline = time.time() + timeout
-    seen = []
+    seen, ports, adapter = [], {}, None
     while time.time() < deadline:
         line = proc.stdout.readline()
         if not line:
             break
-        seen.append(line.strip())
-        if all(any(w in s for s in seen) for w in what):
-            return
+        seen.append(line.rstrip())
+        m = re.search(r"published endpoints for object adapter `(Glacier2\.\w+)'", line)
+        if m:
+            adapter = m.group(1)
+            continue
+        m = re.search(r"-p (\d+)", line)
+        if adapter and m:
+            ports[adapter] = int(m.group(1))
+            adapter = None
+        if "Glacier2.Client ready" in "\n".join(seen) and "Glacier2.Server ready" in "\n".join(seen):
+            return ports["Glacier2.Client"], ports["Glacier2.Server"]
     raise RuntimeError("glacier2router not ready: %r" % seen)
 
 
@@ -737,16 +749,16 @@ def capture_glacier2(out):
         btee = teemod.TeeProcess(bport, "backend")
         tees.append(btee)
 
-        cport, sport = free_port(), free_port()
         cfg = os.path.join(tmp, "router.cfg")
         with open(cfg, "w") as f:
             f.write("\n".join([
-                "Glacier2.Client.Endpoints=tcp -h 127.0.0.1 -p %d" % cport,
-                "Glacier2.Server.Endpoints=tcp -h 127.0.0.1 -p %d" % sport,
+                "Glacier2.Client.Endpoints=tcp -h 127.0.0.1 -p 0",
+                "Glacier2.Server.Endpoints=tcp -h 127.0.0.1 -p 0",
                 "Glacier2.PermissionsVerifier=verifier:tcp -h 127.0.0.1 -p %d" % bport,
                 "Glacier2.SessionManager=sessionmanager:tcp -h 127.0.0.1 -p %d" % bport,
                 "Glacier2.SessionTimeout=60",
                 "Ice.PrintAdapterReady=1",
+                "Ice.Trace.Network=1",
                 "Ice.ACM.Heartbeat=0",
                 "Ice.Warn.Connections=0",
                 "",
@@ -754,7 +766,10 @@ def capture_glacier2(out):
         proc = subprocess.Popen(["/usr/bin/glacier2router", "--Ice.Config=" + cfg],
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                 preexec_fn=teemod.die_with_parent)
-        wait_ready(proc, [], ["Glacier2.Client ready", "Glacier2.Server ready"])
+        cport, _ = router_ports(proc)
+        # Keep reading its output (network traces) so it never blocks on a
+        # full pipe.
+        threading.Thread(target=proc.stdout.read, daemon=True).start()
         rtee = teemod.TeeProcess(cport, "router")
         tees.append(rtee)
         st = Steps(out, rtee, "glacier2router")
