@@ -146,3 +146,12 @@ func TestEncapsulationHelpers(t *testing.T) {
 		}
 	}
 }
+
+// TestContextAllocation checks that a context count that fits the buffer
+// does not size a map far beyond the input.
+func TestContextAllocation(t *testing.T) {
+	// 400000 entries claimed, room for them, but the first key is malformed.
+	b := append(bigSize(400000), make([]byte, 800000)...)
+	copy(b[5:], bigSize(0x7fffffff))
+	limitAlloc(t, "context of 400000 claimed entries", func() { _, _ = NewDecoder(b).Context() })
+}

@@ -274,3 +274,8 @@ func TestParseBatchRequestErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestAppendContextHostileSize(t *testing.T) {
+	enc := bigSize(0x7fffffff)
+	limitAlloc(t, "AppendContext 2^31-1", func() { _ = AppendContext(nil, enc, Context{"a": "b"}, nil) })
+}
