@@ -26,6 +26,9 @@ var mappedGlacier2Properties = []string{
 	"Glacier2.SessionManager",
 	"Glacier2.SessionTimeout",
 	"Glacier2.RoutingTable.MaxSize",
+	"Glacier2.SSLPermissionsVerifier",
+	"Glacier2.SSLSessionManager",
+	"Glacier2.AddConnectionContext",
 }
 
 // FromProperties maps Glacier2 properties, as glacier2router reads them, to
@@ -131,6 +134,7 @@ func (m *propertyMapper) mapProperties() {
 	}
 
 	m.mapAuth()
+	m.mapTLS()
 }
 
 // acmTimeout follows Glacier2 and Ice: Glacier2.Client.ACM.Timeout when
@@ -183,10 +187,11 @@ func (m *propertyMapper) mapAuth() {
 			c.Auth.SessionManager = v
 		}
 	}
-	if p.Get("Glacier2.PermissionsVerifier") == "" {
+	m.mapSSLAuth()
+	if p.Get("Glacier2.PermissionsVerifier") == "" && p.Get("Glacier2.SSLPermissionsVerifier") == "" {
 		msg := "Glacier2 requires a permissions verifier or password file"
 		var unsupported []string
-		for _, k := range []string{"Glacier2.CryptPasswords", "Glacier2.SSLPermissionsVerifier"} {
+		for _, k := range []string{"Glacier2.CryptPasswords"} {
 			if p.Get(k) != "" {
 				unsupported = append(unsupported, "`"+k+"'")
 			}
