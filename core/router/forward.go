@@ -55,9 +55,10 @@ func fwdOptions(req *ice.Request, log func(string, ...any)) forwardOptions {
 // forwardMessage returns the message to send for req: m itself, rewritten
 // in place, when req is all of m and its context goes along unchanged;
 // otherwise a new message. A twoway request's id slot is filled in by
-// SendRequest; a oneway gets id 0. stripContext drops the client's context.
-func forwardMessage(m *transport.Message, req *ice.Request, owned, stripContext bool) *transport.Message {
-	if owned && (!stripContext || req.ContextLen() == 0) {
+// SendRequest; a oneway gets id 0. stripContext drops the client's context;
+// conCtx, when set, is added to it (Glacier2.AddConnectionContext=1).
+func forwardMessage(m *transport.Message, req *ice.Request, owned, stripContext bool, conCtx *connectionContext) *transport.Message {
+	if owned && conCtx == nil && (!stripContext || req.ContextLen() == 0) {
 		m.Buf[9] = ice.Uncompressed
 		putRequestID(m.Buf, 0)
 		return m
@@ -67,14 +68,26 @@ func forwardMessage(m *transport.Message, req *ice.Request, owned, stripContext 
 	if stripContext {
 		ctx = []byte{0}
 	}
-	n := ice.HeaderSize + 4 + len(head) + len(ctx) + len(params)
+	ctxLen := len(ctx)
+	if conCtx != nil {
+		if stripContext {
+			ctx = nil
+		}
+		ctxLen = conCtx.contextLen(ctx)
+	}
+	n := ice.HeaderSize + 4 + len(head) + ctxLen + len(params)
 	out := transport.NewMessage(n)
 	ice.PutHeader(out.Buf, ice.RequestMsg, ice.Uncompressed, n)
 	b := out.Buf[ice.HeaderSize:]
 	binary.LittleEndian.PutUint32(b, 0)
 	b = b[4:]
 	b = b[copy(b, head):]
-	b = b[copy(b, ctx):]
+	if conCtx != nil {
+		conCtx.appendContext(b[:0], ctx) // within b's capacity: no allocation
+		b = b[ctxLen:]
+	} else {
+		b = b[copy(b, ctx):]
+	}
 	copy(b, params)
 	if owned {
 		m.Release()
@@ -109,7 +122,7 @@ func (r *Router) forwardToServer(s *Session, cc *clientConn, m *transport.Messag
 	strip := !r.cfg.Client.ForwardContext
 	origID := req.ID
 	enc := req.ParamsEncoding()
-	out := forwardMessage(m, req, owned, strip)
+	out := forwardMessage(m, req, owned, strip, s.conCtx)
 	// From here on req may point into a released buffer: use origID and enc.
 	if !opts.twoway {
 		if err := conn.Send(out); err != nil {
@@ -225,7 +238,7 @@ func (r *Router) forwardToClient(back *relay, m *transport.Message, req *ice.Req
 	strip := r.cfg.Server == nil || !r.cfg.Server.ForwardContext
 	origID := req.ID
 	enc := req.ParamsEncoding()
-	out := forwardMessage(m, req, owned, strip)
+	out := forwardMessage(m, req, owned, strip, nil)
 	cc := s.client
 	if !opts.twoway {
 		if err := cc.c.Send(out); err != nil {
