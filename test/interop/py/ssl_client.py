@@ -1,0 +1,26 @@
+#!/usr/bin/python3
+"""Interop test client for sessions created from secure connections: the
+scenarios of client.py (options, RESULT line) plus `secure`, which asks the
+router for a session with createSessionFromSecureConnection and makes a
+routed call. The IceSSL settings (certificate or none, CAs) come as Ice
+arguments; --router names the endpoint to use, ssl or tcp.
+"""
+
+import client
+import FloeTest  # noqa: F401 (client.py's proxies need the generated module loaded)
+from common import Glacier2
+
+
+def scenario_secure(c):
+    """createSessionFromSecureConnection, then a routed twoway call."""
+    com = c.communicator()
+    router = c.step("router", lambda: Glacier2.RouterPrx.checkedCast(com.getDefaultRouter()))
+    c.step("createSession", router.createSessionFromSecureConnection)
+    c.step("sayHello", lambda: c.hello(com).sayHello("secure client"))
+    c.step("destroySession", router.destroySession)
+
+
+client.SCENARIOS["secure"] = scenario_secure
+
+if __name__ == "__main__":
+    client.main()
