@@ -1,6 +1,7 @@
 package router
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -232,3 +233,60 @@ func TestConnectionContextOfASSLConnection(t *testing.T) {
 		t.Errorf("peerCert is not PEM: %q", got["_con.peerCert"])
 	}
 }
+
+// TestBackendTLS dials TLS servers with the configuration the router uses
+// for its own connections, under IceSSL's verification rules.
+func TestBackendTLS(t *testing.T) {
+	ca, other := testcert.NewAuthority(t, "test CA"), testcert.NewAuthority(t, "other CA")
+	serve := func(leaf *testcert.Leaf, requireClient bool) ice.Endpoint {
+		t.Helper()
+		cfg := &tls.Config{Certificates: []tls.Certificate{leaf.TLS()}}
+		if requireClient {
+			cfg.ClientAuth, cfg.ClientCAs = tls.RequireAndVerifyClientCert, ca.Pool()
+		}
+		l, err := transport.Listen(ice.Endpoint{Type: ice.SSLEndpoint, Host: "127.0.0.1"}, &transport.Options{TLS: cfg,
+			MessageSizeMax: 1 << 20}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() { _ = l.Serve(nopHandler{}, nil) }()
+		t.Cleanup(func() { _ = l.Close() })
+		return l.Endpoint
+	}
+	router := ca.Client(t, "router", "Floe")
+	good := serve(ca.Server(t, "backend"), true)
+	stranger := serve(other.Server(t, "backend"), false)
+	cnOnly := serve(ca.Issue(t, testcert.Options{Subject: pkix.Name{CommonName: "backend.example.com"}, Server: true}), false)
+	for _, tc := range []struct {
+		name string
+		cfg  config.TLS
+		ep   ice.Endpoint
+		want string // in the error; "" for success
+	}{
+		{"verified, with the router's certificate", config.TLS{VerifyPeer: 2}, good, ""},
+		{"server from an untrusted CA", config.TLS{VerifyPeer: 2}, stranger, "certificate verification failed"},
+		{"VerifyPeer 0 accepts any server", config.TLS{VerifyPeer: 0}, stranger, ""},
+		{"CheckCertName: the IP is in the certificate", config.TLS{VerifyPeer: 1, CheckCertName: true}, good, ""},
+		{"CheckCertName: a CN is no IP address", config.TLS{VerifyPeer: 1, CheckCertName: true}, cnOnly, "IP address mismatch"},
+		{"chain longer than VerifyDepthMax", config.TLS{VerifyPeer: 2, VerifyDepthMax: 1}, good, "exceeds maximum of 1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := tc.cfg
+			cfg.Certificates, cfg.CAs = []tls.Certificate{router.TLS()}, ca.Pool()
+			opts := &transport.Options{TLS: backendTLS(&cfg), MessageSizeMax: 1 << 20}
+			c, err := transport.Dial(context.Background(), tc.ep, opts, nopHandler{}, nil)
+			if err == nil {
+				c.Abort(nil)
+			}
+			if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+				t.Errorf("dial: %v; want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+type nopHandler struct{}
+
+func (nopHandler) Request(_ *transport.Conn, m *transport.Message) { m.Release() }
+func (nopHandler) Heartbeat(*transport.Conn)                       {}
+func (nopHandler) Closed(*transport.Conn, error)                   {}

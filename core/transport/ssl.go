@@ -64,8 +64,10 @@ func tlsServer(ctx context.Context, nc net.Conn, opts *Options) (*tls.Conn, erro
 
 // tlsClient runs the client side of a TLS handshake on a connection dialled
 // to ep, within ctx. The server name (what the peer's certificate is checked
-// against, and SNI) is the endpoint's host unless Options.TLS sets one. A nil
-// Options.TLS means Go's defaults: the system's roots and a host name check.
+// against, and SNI) is the endpoint's host unless Options.TLS sets one; a
+// VerifyConnection sees it in ConnectionState.ServerName even when it is an
+// IP address (which crypto/tls leaves out there). A nil Options.TLS means
+// Go's defaults: the system's roots and a host name check.
 func tlsClient(ctx context.Context, nc net.Conn, ep *ice.Endpoint, opts *Options) (*tls.Conn, error) {
 	cfg := opts.TLS
 	if cfg == nil || cfg.ServerName == "" {
@@ -75,6 +77,18 @@ func tlsClient(ctx context.Context, nc net.Conn, ep *ice.Endpoint, opts *Options
 			cfg = cfg.Clone()
 		}
 		cfg.ServerName = ep.Host
+	}
+	if verify := cfg.VerifyConnection; verify != nil {
+		if cfg == opts.TLS {
+			cfg = cfg.Clone()
+		}
+		name := cfg.ServerName
+		cfg.VerifyConnection = func(cs tls.ConnectionState) error {
+			if cs.ServerName == "" {
+				cs.ServerName = name
+			}
+			return verify(cs)
+		}
 	}
 	tc := tls.Client(nc, cfg)
 	if err := tc.HandshakeContext(ctx); err != nil {

@@ -249,7 +249,7 @@ func iceSSLName(s string) (string, error) {
 		if p.pos < len(s) && (s[p.pos] == ',' || s[p.pos] == ';') {
 			p.pos++
 		} else if p.pos < len(s) {
-			return "", fmt.Errorf("IceSSL::ParseException: expected ',' or ';' at `%s'", s[p.pos:])
+			return "", fmt.Errorf("::IceSSL::ParseException: expected ',' or ';' at `%s'", s[p.pos:])
 		}
 	}
 	return b.String(), nil
@@ -295,10 +295,10 @@ func (p *dnParser) typeAndValue() (string, string, error) {
 	}
 	p.eatWhite()
 	if p.pos >= len(p.s) {
-		return "", "", errors.New("IceSSL::ParseException: invalid attribute type/value pair (unexpected end of data)")
+		return "", "", errors.New("::IceSSL::ParseException: invalid attribute type/value pair (unexpected end of data)")
 	}
 	if p.s[p.pos] != '=' {
-		return "", "", errors.New("IceSSL::ParseException: invalid attribute type/value pair (missing =)")
+		return "", "", errors.New("::IceSSL::ParseException: invalid attribute type/value pair (missing =)")
 	}
 	p.pos++
 	value, err := p.attributeValue()
@@ -311,7 +311,7 @@ func isAlpha(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' 
 func (p *dnParser) attributeType() (string, error) {
 	p.eatWhite()
 	if p.pos >= len(p.s) {
-		return "", errors.New("IceSSL::ParseException: invalid attribute type (expected end of data)")
+		return "", errors.New("::IceSSL::ParseException: invalid attribute type (expected end of data)")
 	}
 	start := p.pos
 	s := p.s
@@ -329,7 +329,7 @@ func (p *dnParser) attributeType() (string, error) {
 			}
 			p.pos++
 			if p.pos < len(s) && !isDigit(s[p.pos]) {
-				return "", errors.New("IceSSL::ParseException: invalid attribute type (expected end of data)")
+				return "", errors.New("::IceSSL::ParseException: invalid attribute type (expected end of data)")
 			}
 		}
 	case isAlpha(s[p.pos]):
@@ -338,7 +338,7 @@ func (p *dnParser) attributeType() (string, error) {
 			p.pos++
 		}
 	default:
-		return "", errors.New("IceSSL::ParseException: invalid attribute type")
+		return "", errors.New("::IceSSL::ParseException: invalid attribute type")
 	}
 	return s[start:p.pos], nil
 }
@@ -357,7 +357,7 @@ func (p *dnParser) attributeValue() (string, error) {
 		p.pos++
 		for p.pos < len(s) && isHex(s[p.pos]) {
 			if p.pos+1 >= len(s) || !isHex(s[p.pos+1]) {
-				return "", errors.New("IceSSL::ParseException: invalid hex format")
+				return "", errors.New("::IceSSL::ParseException: invalid hex format")
 			}
 			p.pos += 2
 		}
@@ -365,7 +365,7 @@ func (p *dnParser) attributeValue() (string, error) {
 		p.pos++
 		for {
 			if p.pos >= len(s) {
-				return "", errors.New("IceSSL::ParseException: invalid attribute value (unexpected end of data)")
+				return "", errors.New("::IceSSL::ParseException: invalid attribute value (unexpected end of data)")
 			}
 			if s[p.pos] == '"' {
 				p.pos++
@@ -402,7 +402,7 @@ func (p *dnParser) attributeValue() (string, error) {
 func (p *dnParser) pair() error {
 	p.pos++
 	if p.pos >= len(p.s) {
-		return errors.New("IceSSL::ParseException: invalid escape format (unexpected end of data)")
+		return errors.New("::IceSSL::ParseException: invalid escape format (unexpected end of data)")
 	}
 	p.pos++
 	return nil

@@ -267,3 +267,26 @@ func TestCipherNames(t *testing.T) {
 		t.Errorf("CipherName = %s", got)
 	}
 }
+
+// FuzzSubjectDN feeds arbitrary DER to the name printer and its output to
+// IceSSL's parser: neither may panic, and the printer's output, when it
+// parses, reads back as the same text.
+func FuzzSubjectDN(f *testing.F) {
+	if data, err := os.ReadFile(goldenPath); err == nil {
+		golden := map[string]goldenName{}
+		if json.Unmarshal(data, &golden) == nil {
+			for _, g := range golden {
+				f.Add(g.Subject)
+			}
+		}
+	}
+	f.Fuzz(func(t *testing.T, der []byte) {
+		s, err := openSSLName(der)
+		if err != nil {
+			return
+		}
+		if got, err := iceSSLName(s); err == nil && got != s && !strings.ContainsAny(s, " ;\"") {
+			t.Errorf("OpenSSL's %q reads back as %q", s, got)
+		}
+	})
+}

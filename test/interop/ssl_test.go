@@ -21,6 +21,7 @@ import (
 // spells in its own way (several RDNs, a non-ASCII character).
 type sslPKI struct {
 	dir    string
+	ca     *testcert.Authority
 	router testcert.Files
 	alice  testcert.Files
 	// aliceCert and caCert are the PEM IceSSL encodes them as.
@@ -46,6 +47,7 @@ func newSSLPKI(t *testing.T) *sslPKI {
 	}
 	return &sslPKI{
 		dir:       dir,
+		ca:        ca,
 		router:    ca.Server(t, "router").Write(t, dir, "router", sslPassword),
 		alice:     alice.Write(t, dir, "alice", sslPassword),
 		aliceCert: transport.CertificatePEM(alice.Cert),
@@ -283,6 +285,20 @@ var sslScenarios = []scenario{
 		err := res.wantErr(t, "createSession", "::Glacier2::PermissionDeniedException")
 		if err.Reason != "not ssl connection" {
 			t.Errorf("reason %q; want %q", err.Reason, "not ssl connection")
+		}
+	}},
+	{"secure-session-unreadable-dn", func(t *testing.T, e *env) {
+		// OpenSSL prints CN=a=b without escaping the '=', which IceSSL's
+		// parser then refuses: Glacier2 fails the call with the
+		// IceSSL::ParseException, which is no Ice exception.
+		pki := newSSLPKI(t)
+		odd := pki.ca.Issue(t, testcert.Options{Client: true, Subject: pkix.Name{CommonName: "a=b"}}).
+			Write(t, pki.dir, "odd", sslPassword)
+		r := e.sslRouter(t, pki, props{"Glacier2.SSLPermissionsVerifier": instanceName + "/NullSSLPermissionsVerifier"})
+		res := sslClient(t, r.ssl, "secure", pki.iceSSL(&odd))
+		err := res.wantErr(t, "createSession", "::Ice::UnknownException")
+		if !strings.Contains(err.Unknown, "::IceSSL::ParseException") {
+			t.Errorf("UnknownException.unknown = %q; want IceSSL's ParseException", err.Unknown)
 		}
 	}},
 	{"secure-session-unconfigured", func(t *testing.T, e *env) {
