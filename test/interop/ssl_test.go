@@ -120,6 +120,7 @@ func sslVerifier(t *testing.T, sessionManager bool) (verifierProxy, managerProxy
 		args = append(args, "--session-manager")
 	}
 	proc = startPython(t, "ssl verifier", "ssl_verifier.py", false, args...)
+	waitProxy(t, proc, "CONTEXTHELLO")
 	if sessionManager {
 		managerProxy = waitProxy(t, proc, "SSLSESSIONMANAGER")
 	}
@@ -299,6 +300,39 @@ var sslScenarios = []scenario{
 		err := res.wantErr(t, "createSession", "::Ice::UnknownException")
 		if !strings.Contains(err.Unknown, "::IceSSL::ParseException") {
 			t.Errorf("UnknownException.unknown = %q; want IceSSL's ParseException", err.Unknown)
+		}
+	}},
+	{"secure-connection-context", func(t *testing.T, e *env) {
+		pki := newSSLPKI(t)
+		proc := startPython(t, "ssl verifier", "ssl_verifier.py", false)
+		hello := waitProxy(t, proc, "CONTEXTHELLO")
+		v := waitProxy(t, proc, "READY")
+		for _, forward := range []string{"0", "1"} {
+			r := e.sslRouter(t, pki, props{"Glacier2.SSLPermissionsVerifier": v, "Glacier2.AddConnectionContext": "1",
+				"Glacier2.Client.ForwardContext": forward})
+			res := sslClient(t, r.ssl, "secure-context", pki.iceSSL(&pki.alice), "--hello", hello)
+			var plain, spoofed map[string]string
+			res.value(t, "plain", &plain)
+			res.value(t, "spoofed", &spoofed)
+			con := maps.Clone(plain)
+			if con["_con.type"] != "ssl" || con["_con.remoteAddress"] != "127.0.0.1" || con["_con.peerCert"] != pki.aliceCert ||
+				con["_con.localPort"] != strconv.Itoa(r.sslPort) || con["_con.cipher"] == "" || len(con) != 7 {
+				t.Errorf("ForwardContext=%s: the server got %q; want the seven _con entries of the client's ssl connection", forward, con)
+			}
+			want := con
+			if forward == "1" {
+				want = maps.Clone(con)
+				want["a"] = "1"
+				// Glacier2 keeps a client's own _con entry (std::map::insert
+				// does not replace); floe replaces it, so that a client cannot
+				// pass for another address.
+				if e.kind == "glacier2" {
+					want["_con.remoteAddress"] = "6.6.6.6"
+				}
+			}
+			if !maps.Equal(spoofed, want) {
+				t.Errorf("ForwardContext=%s, a client context naming another address: the server got %q; want %q", forward, spoofed, want)
+			}
 		}
 	}},
 	{"secure-session-unconfigured", func(t *testing.T, e *env) {

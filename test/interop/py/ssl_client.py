@@ -6,6 +6,8 @@ routed call. The IceSSL settings (certificate or none, CAs) come as Ice
 arguments; --router names the endpoint to use, ssl or tcp.
 """
 
+import json
+
 import client
 import FloeTest  # noqa: F401 (client.py's proxies need the generated module loaded)
 from common import Glacier2
@@ -20,7 +22,20 @@ def scenario_secure(c):
     c.step("destroySession", router.destroySession)
 
 
+def scenario_secure_context(c):
+    """createSessionFromSecureConnection, then calls to a Hello that returns
+    the context it receives: without a context of the client's, and with
+    one naming another address."""
+    com = c.communicator()
+    router = c.step("router", lambda: Glacier2.RouterPrx.checkedCast(com.getDefaultRouter()))
+    c.step("createSession", router.createSessionFromSecureConnection)
+    hello = c.hello(com)
+    c.step("plain", lambda: json.loads(hello.sayHello("x")))
+    c.step("spoofed", lambda: json.loads(hello.sayHello("x", {"a": "1", "_con.remoteAddress": "6.6.6.6"})))
+
+
 client.SCENARIOS["secure"] = scenario_secure
+client.SCENARIOS["secure-context"] = scenario_secure_context
 
 if __name__ == "__main__":
     client.main()

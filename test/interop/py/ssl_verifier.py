@@ -9,7 +9,9 @@ The session manager creates a Glacier2::Session object per client, hosted
 here, and prints `SSL-SESSION-CREATED <json>` (the SSLInfo and context
 again, and whether it got a SessionControl). With --session-manager the
 manager's proxy is printed first as `SSLSESSIONMANAGER <proxy>`; last comes
-`READY <verifier proxy>`.
+`READY <verifier proxy>`. Before it, `CONTEXTHELLO <proxy>` names a
+FloeTest::Hello whose sayHello returns the request's context as JSON, for
+checking what the router adds to forwarded requests.
 """
 
 import json
@@ -18,6 +20,7 @@ import Ice
 
 import common
 from common import Glacier2
+import FloeTest
 
 
 def describe(info, current):
@@ -38,6 +41,11 @@ class SSLVerifierI(Glacier2.SSLPermissionsVerifier):
         if info.certs:
             return (True, "")
         return (False, "no certificate")
+
+
+class ContextHelloI(FloeTest.Hello):
+    def sayHello(self, name, current):
+        return json.dumps(current.ctx, sort_keys=True)
 
 
 class SessionI(Glacier2.Session):
@@ -64,7 +72,9 @@ def main():
         verifier = adapter.add(SSLVerifierI(), Ice.Identity("sslverifier", ""))
         if args.session_manager:
             manager = adapter.add(SSLSessionManagerI(), Ice.Identity("sslsessionmanager", ""))
+        hello = adapter.add(ContextHelloI(), Ice.Identity("contexthello", ""))
         adapter.activate()
+        common.say("CONTEXTHELLO " + communicator.proxyToString(hello))
         if args.session_manager:
             common.say("SSLSESSIONMANAGER " + communicator.proxyToString(manager))
         common.serve(communicator, "READY " + communicator.proxyToString(verifier))
