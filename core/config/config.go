@@ -23,6 +23,31 @@ type Config struct {
 	Filter  Filter
 	// TLS configures the ssl transport; nil when not configured.
 	TLS *TLS
+	// Locator, when set, resolves indirect proxies (obj@Adapter) and
+	// well-known objects, as Ice.Default.Locator does (an IceGrid registry).
+	Locator *Locator
+	// IceAdmin is the Ice admin object (Ice.Admin.*), nil when disabled.
+	IceAdmin *IceAdmin
+	// Trace turns on Glacier2's trace categories (Glacier2.Trace.*,
+	// Glacier2.Client.Trace.*, Glacier2.Server.Trace.*): what they cover is
+	// logged at info level, whatever the log level.
+	Trace Trace
+	// ReturnClientProxy makes getClientProxy return a proxy at the client
+	// endpoints instead of null, for pre-3.2 clients
+	// (Glacier2.ReturnClientProxy).
+	ReturnClientProxy bool
+	// Compress overrides every proxy's compression (Ice.Override.Compress):
+	// nil follows the proxies, true always compresses, false never does.
+	Compress *bool
+	// CompressionLevel is the bzip2 block size, 1-9 (Ice.Compression.Level).
+	CompressionLevel int
+	// PrintAdapterReady prints "<adapter> ready" on stdout once each side
+	// listens (Ice.PrintAdapterReady), as scripts around glacier2router
+	// expect.
+	PrintAdapterReady bool
+	// Properties are the Ice properties the configuration came from, in
+	// property mode; the admin object's Properties facet serves them.
+	Properties map[string]string
 
 	// DefaultHost is Ice.Default.Host: the host Ice gives to endpoints
 	// written without -h (not to "-h *", which means every interface). It is
@@ -65,6 +90,23 @@ type Client struct {
 	// _con.peerCert) are added to the context of the verifier and session
 	// manager calls; at 1, to the requests forwarded for the session too.
 	AddConnectionContext int
+	// Buffering is the buffered mode of requests from clients to servers.
+	Buffering Buffering
+}
+
+// Buffering is Glacier2's buffered mode for one direction: requests wait in
+// a per-session queue, a oneway carrying an _ovrd context value replaces a
+// queued oneway with the same value for the same object, and SleepTime
+// paces the sending. floe bounds the queue (Glacier2 does not).
+type Buffering struct {
+	// Disabled forwards each request as it arrives and ignores _ovrd
+	// (Glacier2.Client.Buffered=0 / Glacier2.Server.Buffered=0).
+	Disabled bool
+	// SleepTime is the pause after each flush of a session's queue
+	// (Glacier2.*.SleepTime, in milliseconds there).
+	SleepTime time.Duration
+	// AlwaysBatch sends queued oneways as batch requests.
+	AlwaysBatch bool
 }
 
 // Server is the private side, where servers send callbacks to clients.
@@ -73,6 +115,8 @@ type Server struct {
 	PublishedEndpoints string
 	// ForwardContext forwards the server's callback context to clients.
 	ForwardContext bool
+	// Buffering is the buffered mode of callbacks from servers to clients.
+	Buffering Buffering
 }
 
 // Session holds per-session settings.
@@ -124,6 +168,37 @@ type Filter struct {
 	Identities []string
 	// AdapterIDs accepts requests for proxies with the listed adapter ids.
 	AdapterIDs []string
+}
+
+// Locator names the Ice locator the router resolves indirect proxies with.
+type Locator struct {
+	// Proxy is the locator's stringified proxy, e.g.
+	// "IceGrid/Locator:tcp -h registry -p 4061".
+	Proxy string
+	// CacheTimeout is how long resolved endpoints are reused; negative
+	// means forever (Ice's default), zero means never cached.
+	CacheTimeout time.Duration
+}
+
+// IceAdmin configures the Ice admin object: <InstanceName>/admin at
+// Endpoints, with the Process facet (shutdown, writeMessage) and the
+// Properties facet.
+type IceAdmin struct {
+	Endpoints    string
+	InstanceName string
+	// Facets limits the facets served (Ice.Admin.Facets); empty means all.
+	Facets []string
+}
+
+// Trace holds Glacier2's trace levels; zero is off.
+type Trace struct {
+	Session        int // sessions created, destroyed, expired
+	RoutingTable   int // 1 proxies added, 2 evictions, 3 both
+	ClientRequest  int // requests routed from clients
+	ServerRequest  int // callbacks routed from servers
+	ClientReject   int // client requests rejected (filters, no session)
+	ClientOverride int // client requests replaced by _ovrd
+	ServerOverride int // callbacks replaced by _ovrd
 }
 
 // Log configures logging.

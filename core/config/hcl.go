@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"github.com/floe-router/floe/core/ice"
 	"math"
 	"math/big"
 	"os"
@@ -57,21 +58,26 @@ func Parse(src []byte, filename string) (*Config, hcl.Diagnostics) {
 // notYet are the names of section 7 of the design that later versions
 // implement. They are refused with a clear message rather than ignored, so
 // nobody believes a filter or a plugin protects them when it does not.
-var notYet = []string{"filter", "allowed_backends", "script", "plugin", "admin"}
+var notYet = []string{"allowed_backends", "script", "plugin", "admin"}
 
 var (
 	topSchema = &hcl.BodySchema{
-		Attributes: []hcl.AttributeSchema{{Name: "instance_name"}, {Name: "message_size_max"}},
+		Attributes: []hcl.AttributeSchema{{Name: "instance_name"}, {Name: "message_size_max"}, {Name: "print_adapter_ready"}},
 		Blocks: []hcl.BlockHeaderSchema{
-			{Type: "client"}, {Type: "server"}, {Type: "session"}, {Type: "auth"}, {Type: "log"}, {Type: "tls"},
+			{Type: "client"}, {Type: "server"}, {Type: "session"}, {Type: "auth"}, {Type: "log"},
+			{Type: "locator"}, {Type: "ice_admin"}, {Type: "filter"}, {Type: "tls"},
 		},
 	}
-	clientSchema  = attributes("endpoints", "published_endpoints", "forward_context", "acm_timeout", "add_connection_context")
-	serverSchema  = attributes("endpoints", "published_endpoints", "forward_context")
+	clientSchema = attributes("endpoints", "published_endpoints", "forward_context", "acm_timeout", "buffered", "sleep_time", "always_batch",
+		"add_connection_context")
+	serverSchema  = attributes("endpoints", "published_endpoints", "forward_context", "buffered", "sleep_time", "always_batch")
 	sessionSchema = attributes("timeout", "routing_table_size")
 	authSchema    = attributes("passwords_file", "verifier", "session_manager", "allow_all",
 		"ssl_verifier", "ssl_session_manager", "allow_all_ssl")
-	logSchema = attributes("level", "json")
+	logSchema     = attributes("level", "json")
+	locatorSchema = attributes("proxy", "cache_timeout")
+	adminSchema   = attributes("endpoints", "instance_name", "facets")
+	filterSchema  = attributes("categories", "accept_user", "identities", "adapter_ids")
 )
 
 func attributes(names ...string) *hcl.BodySchema {
@@ -126,6 +132,8 @@ func (d *decoder) decode(body *hclsyntax.Body) {
 		}
 	}
 
+	d.cfg.PrintAdapterReady, _ = d.boolean(content.Attributes["print_adapter_ready"])
+
 	blocks := map[string]*hcl.Block{}
 	for _, b := range content.Blocks {
 		if first, dup := blocks[b.Type]; dup {
@@ -147,6 +155,12 @@ func (d *decoder) decode(body *hclsyntax.Body) {
 			d.log(b)
 		case "tls":
 			d.tls(b)
+		case "locator":
+			d.locator(b)
+		case "ice_admin":
+			d.iceAdmin(b)
+		case "filter":
+			d.filter(b)
 		}
 	}
 	d.checkSSLEndpoints(blocks)
@@ -205,6 +219,30 @@ func (d *decoder) client(b *hcl.Block) {
 	if n, ok := d.integer(attrs["add_connection_context"], 0, 2, "(0 none, 1 all, 2 authentication only)"); ok {
 		c.AddConnectionContext = int(n)
 	}
+	c.Buffering = d.buffering(attrs)
+}
+
+// buffering reads buffered (default true), sleep_time and always_batch.
+func (d *decoder) buffering(attrs hcl.Attributes) Buffering {
+	var b Buffering
+	if on, ok := d.boolean(attrs["buffered"]); ok {
+		b.Disabled = !on
+	}
+	if a := attrs["sleep_time"]; a != nil {
+		if s, ok := d.str(a); ok {
+			t, err := time.ParseDuration(s)
+			switch {
+			case err != nil:
+				d.errorf(a.Expr.Range(), "Invalid duration", `%q is not a duration; write a number and a unit, as "50ms".`, s)
+			case t < 0 || t%time.Millisecond != 0:
+				d.errorf(a.Expr.Range(), "Invalid sleep time", "sleep_time must be a whole, non-negative number of milliseconds (%q).", s)
+			default:
+				b.SleepTime = t
+			}
+		}
+	}
+	b.AlwaysBatch, _ = d.boolean(attrs["always_batch"])
+	return b
 }
 
 func (d *decoder) server(b *hcl.Block) {
@@ -218,6 +256,7 @@ func (d *decoder) server(b *hcl.Block) {
 	}
 	s.PublishedEndpoints, _ = d.endpoints(attrs["published_endpoints"], false)
 	s.ForwardContext, _ = d.boolean(attrs["forward_context"])
+	s.Buffering = d.buffering(attrs)
 	d.cfg.Server = s
 }
 
@@ -229,6 +268,85 @@ func (d *decoder) session(b *hcl.Block) {
 	if n, ok := d.integer(attrs["routing_table_size"], 1, math.MaxInt32, "proxies"); ok {
 		d.cfg.Session.RoutingTableSize = int(n)
 	}
+}
+
+// locator reads locator { proxy = "...", cache_timeout = "60s" }; without
+// cache_timeout resolved endpoints are kept until a connection to them
+// fails, as Ice does by default.
+func (d *decoder) locator(b *hcl.Block) {
+	attrs := d.content(b.Body, locatorSchema)
+	l := &Locator{CacheTimeout: -1}
+	if s, ok := d.str(attrs["proxy"]); ok {
+		if _, err := checkProxy(s); err != nil {
+			d.errorf(attrs["proxy"].Expr.Range(), "Invalid locator proxy", "%q is not a valid proxy: %v.", s, err)
+		}
+		l.Proxy = s
+	} else if attrs["proxy"] == nil {
+		d.errorf(b.DefRange, "Missing locator proxy",
+			`A locator block needs the locator's proxy, for example proxy = "IceGrid/Locator:tcp -h registry -p 4061".`)
+	}
+	if t, ok := d.duration(attrs["cache_timeout"]); ok {
+		l.CacheTimeout = t
+	}
+	d.cfg.Locator = l
+}
+
+// iceAdmin reads ice_admin { endpoints = "tcp -h 127.0.0.1 -p 9999",
+// instance_name = "RouterAdmin", facets = ["Process"] }: the Ice admin object
+// (Ice.Admin.*), which Ice tools talk to; the HTTP admin is the admin block.
+func (d *decoder) iceAdmin(b *hcl.Block) {
+	attrs := d.content(b.Body, adminSchema)
+	a := &IceAdmin{}
+	if s, ok := d.endpoints(attrs["endpoints"], true); ok {
+		a.Endpoints = s
+	} else if attrs["endpoints"] == nil {
+		d.errorf(b.DefRange, "Missing admin endpoints", `An ice_admin block needs endpoints, for example endpoints = "tcp -h 127.0.0.1 -p 9999".`)
+	}
+	if s, ok := d.str(attrs["instance_name"]); ok {
+		a.InstanceName = s
+	}
+	a.Facets = d.strings(attrs["facets"])
+	d.cfg.IceAdmin = a
+}
+
+// filter reads the static request filters (Glacier2.Filter.*).
+func (d *decoder) filter(b *hcl.Block) {
+	attrs := d.content(b.Body, filterSchema)
+	f := &d.cfg.Filter
+	f.Categories = d.strings(attrs["categories"])
+	f.AdapterIDs = d.strings(attrs["adapter_ids"])
+	for i, id := range d.strings(attrs["identities"]) {
+		if _, err := ice.ParseIdentity(id); err != nil {
+			d.errorf(attrs["identities"].Expr.Range(), "Invalid identity", "identities[%d] %q is not a valid identity: %v.", i, id, err)
+			continue
+		}
+		f.Identities = append(f.Identities, id)
+	}
+	if s, ok := d.str(attrs["accept_user"]); ok {
+		switch s {
+		case "user":
+			f.AcceptUser = 1
+		case "_user":
+			f.AcceptUser = 2
+		case "":
+		default:
+			d.errorf(attrs["accept_user"].Expr.Range(), "Invalid accept_user",
+				`accept_user is "user" (accept the session's user id as a category) or "_user" (the user id prefixed with "_"), not %q.`, s)
+		}
+	}
+}
+
+// strings reads a list of strings.
+func (d *decoder) strings(a *hcl.Attribute) []string {
+	v, ok := d.value(a, cty.List(cty.String), "a list of strings")
+	if !ok {
+		return nil
+	}
+	var out []string
+	for _, e := range v.AsValueSlice() {
+		out = append(out, e.AsString())
+	}
+	return out
 }
 
 func (d *decoder) auth(b *hcl.Block) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -29,6 +30,24 @@ var mappedGlacier2Properties = []string{
 	"Glacier2.SSLPermissionsVerifier",
 	"Glacier2.SSLSessionManager",
 	"Glacier2.AddConnectionContext",
+	"Glacier2.Client.Buffered",
+	"Glacier2.Client.SleepTime",
+	"Glacier2.Client.AlwaysBatch",
+	"Glacier2.Server.Buffered",
+	"Glacier2.Server.SleepTime",
+	"Glacier2.Server.AlwaysBatch",
+	"Glacier2.ReturnClientProxy",
+	"Glacier2.Filter.Category.Accept",
+	"Glacier2.Filter.Category.AcceptUser",
+	"Glacier2.Filter.AdapterId.Accept",
+	"Glacier2.Filter.Identity.Accept",
+	"Glacier2.Trace.Session",
+	"Glacier2.Trace.RoutingTable",
+	"Glacier2.Client.Trace.Request",
+	"Glacier2.Server.Trace.Request",
+	"Glacier2.Client.Trace.Reject",
+	"Glacier2.Client.Trace.Override",
+	"Glacier2.Server.Trace.Override",
 }
 
 // FromProperties maps Glacier2 properties, as glacier2router reads them, to
@@ -91,6 +110,7 @@ func (m *propertyMapper) mapProperties() {
 	c.Client.Endpoints = m.endpoints("Glacier2.Client.Endpoints")
 	c.Client.PublishedEndpoints = m.endpoints("Glacier2.Client.PublishedEndpoints")
 	c.Client.ForwardContext = p.GetAsInt("Glacier2.Client.ForwardContext") > 0
+	c.Client.Buffering = m.buffering("Glacier2.Client")
 
 	// Glacier2 creates the server adapter only when it has endpoints.
 	if p.Get("Glacier2.Server.Endpoints") != "" {
@@ -98,6 +118,7 @@ func (m *propertyMapper) mapProperties() {
 			Endpoints:          m.endpoints("Glacier2.Server.Endpoints"),
 			PublishedEndpoints: m.endpoints("Glacier2.Server.PublishedEndpoints"),
 			ForwardContext:     p.GetAsInt("Glacier2.Server.ForwardContext") > 0,
+			Buffering:          m.buffering("Glacier2.Server"),
 		}
 	} else {
 		for _, k := range []string{"Glacier2.Server.PublishedEndpoints", "Glacier2.Server.ForwardContext"} {
@@ -133,8 +154,130 @@ func (m *propertyMapper) mapProperties() {
 		c.MessageSizeMax = int(kib) * 1024
 	}
 
+	if v := p.Get("Ice.Default.Locator"); v != "" {
+		if _, err := checkProxy(v); err != nil {
+			m.errorf("locator `%s' is invalid: %w", v, err)
+		} else {
+			t := p.GetAsIntWithDefault("Ice.Default.LocatorCacheTimeout", -1)
+			c.Locator = &Locator{Proxy: v, CacheTimeout: time.Duration(t) * time.Second}
+			if t < 0 {
+				c.Locator.CacheTimeout = -1
+			}
+		}
+	}
+
+	c.ReturnClientProxy = p.GetAsInt("Glacier2.ReturnClientProxy") > 0
+	if p.Get("Ice.Override.Compress") != "" {
+		on := p.GetAsInt("Ice.Override.Compress") > 0
+		c.Compress = &on
+	}
+	if p.Get("Ice.Compression.Level") != "" {
+		c.CompressionLevel = int(p.GetAsInt("Ice.Compression.Level"))
+	}
+	m.mapFilters()
+	c.Trace = Trace{
+		Session:        int(p.GetAsInt("Glacier2.Trace.Session")),
+		RoutingTable:   int(p.GetAsInt("Glacier2.Trace.RoutingTable")),
+		ClientRequest:  int(p.GetAsInt("Glacier2.Client.Trace.Request")),
+		ServerRequest:  int(p.GetAsInt("Glacier2.Server.Trace.Request")),
+		ClientReject:   int(p.GetAsInt("Glacier2.Client.Trace.Reject")),
+		ClientOverride: int(p.GetAsInt("Glacier2.Client.Trace.Override")),
+		ServerOverride: int(p.GetAsInt("Glacier2.Server.Trace.Override")),
+	}
+	m.mapIceAdmin()
+	c.PrintAdapterReady = p.GetAsInt("Ice.PrintAdapterReady") > 0
+	c.Properties = make(map[string]string)
+	for _, k := range p.Keys() {
+		c.Properties[k] = p.Get(k)
+	}
+	// glacier2router sets these itself before creating its client adapter,
+	// and its Properties facet shows them.
+	if timeout > 0 && p.Get("Glacier2.Client.ACM.Timeout") == "" {
+		c.Properties["Glacier2.Client.ACM.Timeout"] = strconv.Itoa(int(timeout))
+	}
+	if p.Get("Glacier2.Client.ACM.Close") == "" {
+		c.Properties["Glacier2.Client.ACM.Close"] = "4"
+	}
+
 	m.mapAuth()
 	m.mapTLS()
+}
+
+// mapIceAdmin follows Ice 3.7: the admin object exists when
+// Ice.Admin.Endpoints is set and Ice.Admin.Enabled is not 0; its category
+// is Ice.Admin.InstanceName, or a UUID when unset.
+func (m *propertyMapper) mapIceAdmin() {
+	p := m.props
+	eps := p.Get("Ice.Admin.Endpoints")
+	if eps == "" || p.GetAsIntWithDefault("Ice.Admin.Enabled", 1) <= 0 {
+		return
+	}
+	a := &IceAdmin{Endpoints: m.endpoints("Ice.Admin.Endpoints"), InstanceName: p.Get("Ice.Admin.InstanceName")}
+	a.Facets = strings.FieldsFunc(p.Get("Ice.Admin.Facets"), func(r rune) bool { return r == ',' || r == ' ' || r == '\t' })
+	m.cfg.IceAdmin = a
+}
+
+// mapFilters reads Glacier2.Filter.*: whitespace-separated lists in which
+// quotes group a value containing spaces, as Glacier2 splits them.
+func (m *propertyMapper) mapFilters() {
+	p, f := m.props, &m.cfg.Filter
+	f.Categories = splitQuoted(p.Get("Glacier2.Filter.Category.Accept"))
+	switch v := p.GetAsInt("Glacier2.Filter.Category.AcceptUser"); v {
+	case 0, 1, 2:
+		f.AcceptUser = int(v)
+	default:
+		m.errorf("property `Glacier2.Filter.Category.AcceptUser' must be 0, 1 or 2, not %d", v)
+	}
+	f.AdapterIDs = splitQuoted(p.Get("Glacier2.Filter.AdapterId.Accept"))
+	for _, id := range splitQuoted(p.Get("Glacier2.Filter.Identity.Accept")) {
+		if _, err := ice.ParseIdentity(id); err != nil {
+			m.errorf("property `Glacier2.Filter.Identity.Accept': invalid identity `%s': %w", id, err)
+			continue
+		}
+		f.Identities = append(f.Identities, id)
+	}
+}
+
+// splitQuoted splits s at spaces and tabs; a part in single or double
+// quotes may contain them (the quotes are dropped).
+func splitQuoted(s string) []string {
+	var out []string
+	for i := 0; i < len(s); {
+		switch c := s[i]; {
+		case c == ' ' || c == '\t':
+			i++
+		case c == '"' || c == '\'':
+			end := strings.IndexByte(s[i+1:], c)
+			if end < 0 {
+				out = append(out, s[i+1:])
+				return out
+			}
+			out = append(out, s[i+1:i+1+end])
+			i += end + 2
+		default:
+			end := strings.IndexAny(s[i:], " \t")
+			if end < 0 {
+				end = len(s) - i
+			}
+			out = append(out, s[i:i+end])
+			i += end
+		}
+	}
+	return out
+}
+
+// buffering reads <prefix>.Buffered (on by default, as in Glacier2 3.7),
+// .SleepTime (milliseconds) and .AlwaysBatch.
+func (m *propertyMapper) buffering(prefix string) Buffering {
+	p := m.props
+	b := Buffering{
+		Disabled:    p.GetAsIntWithDefault(prefix+".Buffered", 1) <= 0,
+		AlwaysBatch: p.GetAsInt(prefix+".AlwaysBatch") > 0,
+	}
+	if ms := p.GetAsInt(prefix + ".SleepTime"); ms > 0 {
+		b.SleepTime = time.Duration(ms) * time.Millisecond
+	}
+	return b
 }
 
 // acmTimeout follows Glacier2 and Ice: Glacier2.Client.ACM.Timeout when

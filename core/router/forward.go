@@ -18,15 +18,15 @@ func putRequestID(msg []byte, id int32) {
 // forwardOptions is what the request id and the _fwd context make of a
 // forwarded request.
 type forwardOptions struct {
-	twoway bool
-	secure bool
+	twoway   bool
+	secure   bool
+	compress bool
 }
 
 // fwdOptions applies Glacier2's rules: the request id decides twoway or
 // oneway, then each letter of the _fwd context value overrides it (t
 // twoway; o, d, O, D oneway, datagram and batch forms, which floe sends as
-// oneways over a stream connection; s secure; z compress, which floe
-// accepts and does not need).
+// oneways over a stream connection; s secure; z compress).
 func fwdOptions(req *ice.Request, log func(string, ...any)) forwardOptions {
 	o := forwardOptions{twoway: req.ID != 0}
 	if req.ContextLen() == 0 {
@@ -45,6 +45,7 @@ func fwdOptions(req *ice.Request, log func(string, ...any)) forwardOptions {
 		case 's':
 			o.secure = true
 		case 'z':
+			o.compress = true
 		default:
 			log("unknown forward option", "option", string(c))
 		}
@@ -58,8 +59,14 @@ func fwdOptions(req *ice.Request, log func(string, ...any)) forwardOptions {
 // SendRequest; a oneway gets id 0. stripContext drops the client's context;
 // conCtx, when set, is added to it (Glacier2.AddConnectionContext=1).
 func forwardMessage(m *transport.Message, req *ice.Request, owned, stripContext bool, conCtx *connectionContext) *transport.Message {
+	// A sender that accepts compressed replies (status 1 or 2) still does:
+	// the reply comes back compressed and is passed on compressed.
+	status := ice.Uncompressed
+	if m.Compressed || m.Buf[9] != ice.Uncompressed {
+		status = ice.AcceptsCompressedReply
+	}
 	if owned && conCtx == nil && (!stripContext || req.ContextLen() == 0) {
-		m.Buf[9] = ice.Uncompressed
+		m.Buf[9] = status
 		putRequestID(m.Buf, 0)
 		return m
 	}
@@ -77,7 +84,7 @@ func forwardMessage(m *transport.Message, req *ice.Request, owned, stripContext 
 	}
 	n := ice.HeaderSize + 4 + len(head) + ctxLen + len(params)
 	out := transport.NewMessage(n)
-	ice.PutHeader(out.Buf, ice.RequestMsg, ice.Uncompressed, n)
+	ice.PutHeader(out.Buf, ice.RequestMsg, status, n)
 	b := out.Buf[ice.HeaderSize:]
 	binary.LittleEndian.PutUint32(b, 0)
 	b = b[4:]
@@ -93,6 +100,19 @@ func forwardMessage(m *transport.Message, req *ice.Request, owned, stripContext 
 		m.Release()
 	}
 	return out
+}
+
+// compress marks m for compression when its connection should compress
+// (its endpoint's -z, the _fwd z option, or Ice.Override.Compress); the
+// connection applies Ice's rule once the request id is in place.
+func (r *Router) compress(m *transport.Message, want bool) *transport.Message {
+	if r.cfg.Compress != nil {
+		want = *r.cfg.Compress
+	}
+	if want {
+		m.CompressLevel = int8(max(1, min(9, r.cfg.CompressionLevel)))
+	}
+	return m
 }
 
 // forwardToServer sends a client's request to the server its routing table
@@ -122,10 +142,15 @@ func (r *Router) forwardToServer(s *Session, cc *clientConn, m *transport.Messag
 	strip := !r.cfg.Client.ForwardContext
 	origID := req.ID
 	enc := req.ParamsEncoding()
-	out := forwardMessage(m, req, owned, strip, s.conCtx)
+	var ovrd string
+	if !opts.twoway {
+		ovrd = overrideKey(req, r.cfg.Client.Buffering)
+	}
+	out := r.compress(forwardMessage(m, req, owned, strip, s.conCtx), opts.compress || conn.Endpoint.Compress)
 	// From here on req may point into a released buffer: use origID and enc.
 	if !opts.twoway {
-		if err := conn.Send(out); err != nil {
+		out.Override = ovrd
+		if err := send(s.toServer, outbound{conn: conn, m: out}); err != nil {
 			s.log.Debug("oneway request lost", "error", err)
 		}
 		if origID != 0 {
@@ -136,9 +161,7 @@ func (r *Router) forwardToServer(s *Session, cc *clientConn, m *transport.Messag
 	}
 	s.inflight <- struct{}{}
 	cc.c.DispatchStarted()
-	if err := conn.SendRequest(out, &cc.relay, origID); err != nil {
-		cc.relay.Reply(origID, nil, err)
-	}
+	_ = send(s.toServer, outbound{conn: conn, m: out, target: &cc.relay, tag: origID})
 }
 
 // emptyOK is an OK reply with an empty result in encoding enc.
@@ -146,37 +169,64 @@ func emptyOK(id int32, enc ice.Version) *transport.Message {
 	return transport.MessageFrom(ice.AppendReplyOK(nil, id, []byte{6, 0, 0, 0, enc.Major, enc.Minor}))
 }
 
-// backendConn returns a connection to one of the proxy's endpoints.
+// backendConn returns a connection to one of the proxy's endpoints; an
+// indirect proxy is resolved through the locator first, and resolved
+// endpoints that cannot be reached are looked up once more, as Ice retries
+// after clearing its locator cache.
 func (r *Router) backendConn(proxy *ice.Proxy, secure bool) (*transport.Conn, error) {
-	if len(proxy.Endpoints) == 0 {
-		if proxy.AdapterID != "" {
-			return nil, fmt.Errorf("no endpoints for adapter %q: floe has no locator configured to resolve indirect proxies", proxy.AdapterID)
-		}
-		return nil, fmt.Errorf("no endpoints for well-known object %q: floe has no locator configured", proxy.Identity.String())
+	secure = secure || proxy.Secure
+	if len(proxy.Endpoints) > 0 {
+		return r.pool.Get(r.ctx, proxy.Endpoints, secure)
 	}
-	return r.pool.Get(r.ctx, proxy.Endpoints, secure || proxy.Secure)
+	if r.locator == nil {
+		if proxy.AdapterID != "" {
+			return nil, fmt.Errorf("%w: proxy %s is indirect and no locator is configured (Ice.Default.Locator)",
+				transport.ErrNoEndpoint, proxy.String())
+		}
+		return nil, fmt.Errorf("%w: well-known proxy %s needs a locator and none is configured (Ice.Default.Locator)",
+			transport.ErrNoEndpoint, proxy.String())
+	}
+	eps, err := r.locator.endpoints(r.ctx, proxy)
+	if err != nil {
+		return nil, err
+	}
+	c, err := r.pool.Get(r.ctx, eps, secure)
+	if err == nil {
+		return c, nil
+	}
+	r.locator.invalidate(proxy)
+	if eps, err2 := r.locator.endpoints(r.ctx, proxy); err2 == nil {
+		if c, err2 := r.pool.Get(r.ctx, eps, secure); err2 == nil {
+			return c, nil
+		}
+	}
+	return nil, err
 }
 
 // localExceptionText is the text of the UnknownLocalException a client gets
-// when the router cannot deliver its request, in the style of the Ice local
-// exception it stands for.
+// when the router cannot deliver its request. It follows the form of the
+// text glacier2router sends (the Ice local exception's id, a newline, its
+// message), with floe's own reason after it.
 func localExceptionText(err error) string {
-	var b strings.Builder
+	var id, what string
+	var nr *NotRegistered
 	switch {
+	case errors.As(err, &nr):
+		return "::Ice::NotRegisteredException:\n" + nr.Error()
 	case errors.Is(err, transport.ErrNoEndpoint):
-		b.WriteString("Ice::NoEndpointException: ")
+		id, what = "::Ice::NoEndpointException", "no suitable endpoint available"
 	case isConnectionRefused(err):
-		b.WriteString("Ice::ConnectionRefusedException: ")
+		id, what = "::Ice::ConnectionRefusedException", "connection refused"
 	case errors.Is(err, transport.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
-		b.WriteString("Ice::TimeoutException: ")
-	case errors.Is(err, transport.ErrConnectionLost), errors.Is(err, transport.ErrClosedByPeer):
-		b.WriteString("Ice::ConnectionLostException: ")
+		id, what = "::Ice::TimeoutException", "timeout while sending or receiving data"
+	case errors.Is(err, transport.ErrClosedByPeer):
+		id, what = "::Ice::CloseConnectionException", "connection closed by the server"
+	case errors.Is(err, transport.ErrConnectionLost):
+		id, what = "::Ice::ConnectionLostException", "connection lost"
 	default:
-		b.WriteString("Ice::SocketException: ")
+		id, what = "::Ice::SocketException", "socket error"
 	}
-	b.WriteString("floe could not forward the request: ")
-	b.WriteString(err.Error())
-	return b.String()
+	return id + ":\n" + what + ": floe could not forward the request: " + err.Error()
 }
 
 func isConnectionRefused(err error) bool {
@@ -189,24 +239,7 @@ type serverHandler struct{ r *Router }
 
 func (h serverHandler) Request(c *transport.Conn, m *transport.Message) {
 	back := c.Owner.(*relay)
-	if m.Header.Type == ice.BatchRequestMsg {
-		err := ice.ParseBatchRequest(m.Body(), func(req ice.Request) error {
-			h.r.forwardToClient(back, m, &req, false)
-			return nil
-		})
-		m.Release()
-		if err != nil {
-			h.r.protocolError(c, err)
-		}
-		return
-	}
-	req, err := ice.ParseRequest(m.Body())
-	if err != nil {
-		m.Release()
-		h.r.protocolError(c, err)
-		return
-	}
-	h.r.forwardToClient(back, m, &req, true)
+	h.r.eachRequest(c, m, func(req *ice.Request, owned bool) { h.r.forwardToClient(back, m, req, owned) })
 }
 
 func (h serverHandler) Heartbeat(*transport.Conn) {}
@@ -229,19 +262,28 @@ func (r *Router) forwardToClient(back *relay, m *transport.Message, req *ice.Req
 		}
 		r.log.Debug("callback for an unknown category", "identity", req.Identity().String(), "operation", req.Operation())
 		if req.ID != 0 {
-			_ = back.c.Post(notExist(req, ice.ReplyObjectNotExist, ""))
+			_ = back.c.Post(notExist(req, ice.ReplyObjectNotExist, req.Operation()))
 		}
 		return
 	}
 	s.touch()
+	if r.cfg.Trace.ServerRequest > 0 || s.log.IsTrace() {
+		r.traceLog(s.log, r.cfg.Trace.ServerRequest > 0)("reverse routing", "identity", req.Identity().String(),
+			"operation", req.Operation(), "context", req.Context())
+	}
 	opts := fwdOptions(req, s.log.Warn)
 	strip := r.cfg.Server == nil || !r.cfg.Server.ForwardContext
 	origID := req.ID
 	enc := req.ParamsEncoding()
-	out := forwardMessage(m, req, owned, strip, nil)
+	var ovrd string
+	if !opts.twoway && r.cfg.Server != nil {
+		ovrd = overrideKey(req, r.cfg.Server.Buffering)
+	}
 	cc := s.client
+	out := r.compress(forwardMessage(m, req, owned, strip, nil), opts.compress || cc.c.Endpoint.Compress)
 	if !opts.twoway {
-		if err := cc.c.Send(out); err != nil {
+		out.Override = ovrd
+		if err := send(s.toClient, outbound{conn: cc.c, m: out}); err != nil {
 			s.log.Debug("oneway callback lost", "error", err)
 		}
 		if origID != 0 {
@@ -250,9 +292,7 @@ func (r *Router) forwardToClient(back *relay, m *transport.Message, req *ice.Req
 		return
 	}
 	back.c.DispatchStarted()
-	if err := cc.c.SendRequest(out, back, origID); err != nil {
-		back.Reply(origID, nil, err)
-	}
+	_ = send(s.toClient, outbound{conn: cc.c, m: out, target: back, tag: origID})
 }
 
 // backendHandler receives what arrives on the router's own outgoing

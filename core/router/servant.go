@@ -24,12 +24,18 @@ type call struct {
 	ctx    ice.Context
 	ident  ice.Identity
 	facet  string
+	// compress: the request accepts a compressed reply, so the reply is
+	// compressed from 100 bytes (and flagged below), as Ice replies.
+	compress bool
 }
 
 func (c *call) reply(m *transport.Message) {
 	if c.id == 0 {
 		m.Release()
 		return
+	}
+	if c.compress {
+		m.CompressLevel = 1
 	}
 	_ = c.conn.Post(m)
 }
@@ -88,6 +94,7 @@ func newCall(conn *transport.Conn, m *transport.Message, req *ice.Request, owned
 	c := &call{
 		conn: conn, id: req.ID, op: req.Operation(), enc: req.ParamsEncoding(),
 		params: slices.Clone(req.ParamsBody()), ident: req.Identity(), facet: req.Facet(),
+		compress: m.Compressed || m.Buf[9] != ice.Uncompressed,
 	}
 	if req.ContextLen() > 0 {
 		c.ctx = req.Context()
@@ -181,7 +188,13 @@ func (r *Router) dispatchRouter(c *call) {
 			return
 		}
 		c.ok(func(e *ice.Encoder) {
-			e.WriteProxy(nil)
+			var p *ice.Proxy
+			if r.cfg.ReturnClientProxy {
+				// Pre-3.2 clients need a proxy at the client endpoints.
+				p = &ice.Proxy{Identity: ice.Identity{Name: "dummy"}, Protocol: ice.Protocol10,
+					Encoding: ice.Encoding11, Endpoints: r.clientPublished}
+			}
+			e.WriteProxy(p)
 			if c.enc != ice.Encoding10 {
 				// out optional(1) bool hasRoutingTable = true
 				e.WriteOptionalTag(1, ice.OptionalF1)
@@ -279,8 +292,15 @@ func (r *Router) addProxies(c *call) {
 		return
 	}
 	evicted := s.table.Add(proxies)
-	if len(evicted) > 0 {
-		s.log.Debug("routing table evicted proxies", "count", len(evicted))
+	if lvl := r.cfg.Trace.RoutingTable; lvl == 1 || lvl >= 3 {
+		for _, p := range proxies {
+			if p != nil {
+				s.log.Info("adding proxy to routing table", "proxy", p.String())
+			}
+		}
+	}
+	for _, p := range evicted {
+		r.traceLog(s.log, r.cfg.Trace.RoutingTable >= 2)("evicting proxy from routing table", "proxy", p.String())
 	}
 	c.ok(func(e *ice.Encoder) { e.WriteProxySeq(evicted) })
 }

@@ -29,7 +29,9 @@ type Session struct {
 	filters  *filters
 	controls *sessionControls   // nil unless a session manager was given a SessionControl
 	conCtx   *connectionContext // added to forwarded requests (Glacier2.AddConnectionContext=1), or nil
-	log      hclog.Logger
+	// Paced buffered-mode queues (nil unless a sleep time is configured).
+	toServer, toClient *requestQueue
+	log                hclog.Logger
 
 	lastActivity atomic.Int64
 	destroyed    atomic.Bool
@@ -117,6 +119,10 @@ func (r *Router) newSession(cc *clientConn, user string, addUser bool) *Session 
 		table:    NewRoutingTable(r.cfg.Session.RoutingTableSize),
 		filters:  r.newFilters(user, addUser),
 		inflight: make(chan struct{}, maxInflightPerSession),
+		toServer: newRequestQueue(r.cfg.Client.Buffering),
+	}
+	if r.cfg.Server != nil {
+		s.toClient = newRequestQueue(r.cfg.Server.Buffering)
 	}
 	s.log = r.log.With("session", s.ID, "user", user)
 	s.touch()
@@ -143,6 +149,8 @@ func (r *Router) destroySession(s *Session, why string) {
 	}
 	r.sessions.remove(s)
 	r.controls.remove(s.controls)
+	s.toServer.close()
+	s.toClient.close()
 	s.client.session.CompareAndSwap(s, nil)
 	s.log.Info("session destroyed", "reason", why)
 	if s.Proxy != nil {

@@ -13,8 +13,18 @@ type Message struct {
 	// Buf is the whole message, header included.
 	Buf    []byte
 	Header ice.Header
-	store  []byte // the pooled buffer at full capacity
-	class  int8   // pool class, -1 when not pooled
+	// Override, when set on a oneway request, lets it replace a message
+	// with the same Override still waiting in the write queue (Glacier2's
+	// _ovrd): only the newest of such requests is worth sending.
+	Override string
+	// Compressed reports that the message arrived bzip2-compressed (Buf
+	// holds it decompressed).
+	Compressed bool
+	// CompressLevel, when above zero, has the connection send the message
+	// bzip2-compressed at that level, once its request id is in place.
+	CompressLevel int8
+	store         []byte // the pooled buffer at full capacity
+	class         int8   // pool class, -1 when not pooled
 }
 
 // Body is the message after its header.
@@ -28,6 +38,9 @@ func (m *Message) Release() {
 		return
 	}
 	m.Buf = nil
+	m.Override = ""
+	m.Compressed = false
+	m.CompressLevel = 0
 	if m.class >= 0 {
 		classes[m.class].Put(m)
 	}

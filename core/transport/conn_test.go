@@ -307,3 +307,94 @@ func TestACMClosesIdleConnectionsAndHeartbeatsOnDispatch(t *testing.T) {
 		t.Fatalf("got %d heartbeats without a dispatch", hb)
 	}
 }
+
+func TestOverrideReplacesQueuedMessage(t *testing.T) {
+	// Messages still in the write queue are replaced by newer ones with the
+	// same Override; the writer is held off by a peer that does not read.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		nc, _ := ln.Accept()
+		_, _ = nc.Write(ice.ValidateConnectionMessage)
+		accepted <- nc
+	}()
+	addr := ln.Addr().(*net.TCPAddr)
+	opts := &Options{MessageSizeMax: 1 << 20, MaxQueuedBytes: 64 << 20}
+	c, err := Dial(context.Background(), ice.Endpoint{Type: ice.TCPEndpoint, Host: "127.0.0.1", Port: int32(addr.Port)}, opts, &echoHandler{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Abort(nil)
+	peer := <-accepted
+	defer peer.Close()
+	// Fill the socket buffers so later messages stay queued.
+	for i := 0; i < 64; i++ {
+		_ = c.Send(request(0, make([]byte, 256<<10)))
+	}
+	for i := 0; i < 10; i++ {
+		m := request(0, []byte{byte(i)})
+		m.Override = "position"
+		if err := c.Send(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := c.Overrides(); got != 9 {
+		t.Fatalf("%d overrides, want 9", got)
+	}
+	c.mu.Lock()
+	n := 0
+	for _, m := range c.queue {
+		if m.Override == "position" {
+			n++
+			if last := m.Buf[len(m.Buf)-1]; last != 9 {
+				t.Errorf("queued override carries %d, want the newest (9)", last)
+			}
+		}
+	}
+	c.mu.Unlock()
+	if n != 1 {
+		t.Fatalf("%d overriding messages queued, want 1", n)
+	}
+}
+
+// compressedSeen records whether requests arrived compressed.
+type compressedSeen struct {
+	echoHandler
+	seen chan bool
+}
+
+func (h *compressedSeen) Request(c *Conn, m *Message) {
+	h.seen <- m.Compressed
+	h.echoHandler.Request(c, m)
+}
+
+func TestCompressLevelCompressesAfterTheRequestID(t *testing.T) {
+	opts := &Options{MessageSizeMax: 1 << 20}
+	server := &compressedSeen{seen: make(chan bool, 2)}
+	l := listen(t, opts, server, nil)
+	c, err := Dial(context.Background(), l.Endpoint, opts, &echoHandler{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Abort(nil)
+	for _, size := range []int{10, 5000} {
+		m := request(1, make([]byte, size))
+		m.CompressLevel = 1
+		target := make(chanTarget, 1)
+		if err := c.SendRequest(m, target, 9); err != nil {
+			t.Fatal(err)
+		}
+		r := <-target
+		if r.err != nil || r.tag != 9 {
+			t.Fatalf("size %d: %+v", size, r)
+		}
+		r.m.Release()
+		if got, want := <-server.seen, size >= 100; got != want {
+			t.Errorf("size %d: arrived compressed %v, want %v", size, got, want)
+		}
+	}
+}
