@@ -56,15 +56,16 @@ func fwdOptions(req *ice.Request, log func(string, ...any)) forwardOptions {
 // forwardMessage returns the message to send for req: m itself, rewritten
 // in place, when req is all of m and its context goes along unchanged;
 // otherwise a new message. A twoway request's id slot is filled in by
-// SendRequest; a oneway gets id 0. stripContext drops the client's context.
-func forwardMessage(m *transport.Message, req *ice.Request, owned, stripContext bool) *transport.Message {
+// SendRequest; a oneway gets id 0. stripContext drops the client's context;
+// conCtx, when set, is added to it (Glacier2.AddConnectionContext=1).
+func forwardMessage(m *transport.Message, req *ice.Request, owned, stripContext bool, conCtx *connectionContext) *transport.Message {
 	// A sender that accepts compressed replies (status 1 or 2) still does:
 	// the reply comes back compressed and is passed on compressed.
 	status := ice.Uncompressed
 	if m.Compressed || m.Buf[9] != ice.Uncompressed {
 		status = ice.AcceptsCompressedReply
 	}
-	if owned && (!stripContext || req.ContextLen() == 0) {
+	if owned && conCtx == nil && (!stripContext || req.ContextLen() == 0) {
 		m.Buf[9] = status
 		putRequestID(m.Buf, 0)
 		return m
@@ -74,14 +75,26 @@ func forwardMessage(m *transport.Message, req *ice.Request, owned, stripContext 
 	if stripContext {
 		ctx = []byte{0}
 	}
-	n := ice.HeaderSize + 4 + len(head) + len(ctx) + len(params)
+	ctxLen := len(ctx)
+	if conCtx != nil {
+		if stripContext {
+			ctx = nil
+		}
+		ctxLen = conCtx.contextLen(ctx)
+	}
+	n := ice.HeaderSize + 4 + len(head) + ctxLen + len(params)
 	out := transport.NewMessage(n)
 	ice.PutHeader(out.Buf, ice.RequestMsg, status, n)
 	b := out.Buf[ice.HeaderSize:]
 	binary.LittleEndian.PutUint32(b, 0)
 	b = b[4:]
 	b = b[copy(b, head):]
-	b = b[copy(b, ctx):]
+	if conCtx != nil {
+		conCtx.appendContext(b[:0], ctx) // within b's capacity: no allocation
+		b = b[ctxLen:]
+	} else {
+		b = b[copy(b, ctx):]
+	}
 	copy(b, params)
 	if owned {
 		m.Release()
@@ -133,7 +146,7 @@ func (r *Router) forwardToServer(s *Session, cc *clientConn, m *transport.Messag
 	if !opts.twoway {
 		ovrd = overrideKey(req, r.cfg.Client.Buffering)
 	}
-	out := r.compress(forwardMessage(m, req, owned, strip), opts.compress || conn.Endpoint.Compress)
+	out := r.compress(forwardMessage(m, req, owned, strip, s.conCtx), opts.compress || conn.Endpoint.Compress)
 	// From here on req may point into a released buffer: use origID and enc.
 	if !opts.twoway {
 		out.Override = ovrd
@@ -267,7 +280,7 @@ func (r *Router) forwardToClient(back *relay, m *transport.Message, req *ice.Req
 		ovrd = overrideKey(req, r.cfg.Server.Buffering)
 	}
 	cc := s.client
-	out := r.compress(forwardMessage(m, req, owned, strip), opts.compress || cc.c.Endpoint.Compress)
+	out := r.compress(forwardMessage(m, req, owned, strip, nil), opts.compress || cc.c.Endpoint.Compress)
 	if !opts.twoway {
 		out.Override = ovrd
 		if err := send(s.toClient, outbound{conn: cc.c, m: out}); err != nil {

@@ -34,8 +34,9 @@ type Router struct {
 
 	pool *transport.Pool
 
-	auth           Authorizer
+	auth           Authorizer // nil when only secure connections can create sessions
 	sessionManager *ice.Proxy
+	ssl            sslSessions
 	locator        *locator // nil without Ice.Default.Locator
 
 	clientListeners []*transport.Listener
@@ -123,6 +124,9 @@ func New(cfg *config.Config, log hclog.Logger) (*Router, error) {
 	r.backendOpts = transport.Options{MessageSizeMax: max, WriteTimeout: 60 * time.Second, ACM: transport.ClientACM,
 		Log: log.Named("backend")}
 
+	if err := r.setupSSL(cfg); err != nil {
+		return nil, err
+	}
 	var err error
 	if r.auth, err = newAuthorizer(r, cfg); err != nil {
 		return nil, err

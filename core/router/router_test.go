@@ -23,6 +23,12 @@ func startRouter(t *testing.T) *Router {
 	cfg := &config.Config{InstanceName: "Glacier2", Client: config.Client{Endpoints: "tcp -h 127.0.0.1 -p 0"},
 		Server: &config.Server{Endpoints: "tcp -h 127.0.0.1 -p 0"}, Auth: config.Auth{AllowAll: true},
 		MessageSizeMax: 1 << 20}
+	return runRouter(t, cfg)
+}
+
+// runRouter starts a router with cfg, shut down when the test ends.
+func runRouter(t *testing.T, cfg *config.Config) *Router {
+	t.Helper()
 	r, err := New(cfg, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -51,6 +57,12 @@ func dialRaw(t *testing.T, r *Router) *rawClient {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return newRawClient(t, nc)
+}
+
+// newRawClient takes nc, just connected, and waits for ValidateConnection.
+func newRawClient(t *testing.T, nc net.Conn) *rawClient {
+	t.Helper()
 	t.Cleanup(func() { nc.Close() })
 	c := &rawClient{t: t, nc: nc}
 	if h := c.read(); h.Type != ice.ValidateConnectionMsg {

@@ -27,7 +27,8 @@ type Session struct {
 	client   *clientConn
 	table    *RoutingTable
 	filters  *filters
-	controls *sessionControls // nil unless a session manager was given a SessionControl
+	controls *sessionControls   // nil unless a session manager was given a SessionControl
+	conCtx   *connectionContext // added to forwarded requests (Glacier2.AddConnectionContext=1), or nil
 	// Paced buffered-mode queues (nil unless a sleep time is configured).
 	toServer, toClient *requestQueue
 	log                hclog.Logger
@@ -110,13 +111,13 @@ func (g *sessionRegistry) all() []*Session {
 func (r *Router) Sessions() []*Session { return r.sessions.all() }
 
 // newSession builds a session for cc; register makes it reachable.
-func (r *Router) newSession(cc *clientConn, user string) *Session {
+func (r *Router) newSession(cc *clientConn, user string, addUser bool) *Session {
 	s := &Session{
 		ID:       strconv.FormatUint(sessionIDs.Add(1), 10),
 		User:     user,
 		client:   cc,
 		table:    NewRoutingTable(r.cfg.Session.RoutingTableSize),
-		filters:  r.newFilters(user, true),
+		filters:  r.newFilters(user, addUser),
 		inflight: make(chan struct{}, maxInflightPerSession),
 		toServer: newRequestQueue(r.cfg.Client.Buffering),
 	}
@@ -160,7 +161,11 @@ func (r *Router) destroySession(s *Session, why string) {
 			defer r.wg.Done()
 			ctx, cancel := context.WithTimeout(context.WithoutCancel(r.ctx), 30*time.Second)
 			defer cancel()
-			if _, err := r.invoke(ctx, s.Proxy, "destroy", ice.Normal, nil, nil); err != nil {
+			var conCtx ice.Context
+			if s.conCtx != nil {
+				conCtx = s.conCtx.entries
+			}
+			if _, err := r.invoke(ctx, s.Proxy, "destroy", ice.Normal, conCtx, nil); err != nil {
 				s.log.Warn("destroying the session manager's session failed", "error", err)
 			}
 		}()
