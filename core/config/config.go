@@ -26,6 +26,10 @@ type Config struct {
 	// Locator, when set, resolves indirect proxies (obj@Adapter) and
 	// well-known objects, as Ice.Default.Locator does (an IceGrid registry).
 	Locator *Locator
+	// AllowedBackends are the only addresses a hook, script or plugin may
+	// send requests to ("10.0.0.0/8:10000-10100", "192.168.1.7:443",
+	// "::1/128:*"); empty means rewriting is refused.
+	AllowedBackends []string
 	// IceAdmin is the Ice admin object (Ice.Admin.*), nil when disabled.
 	IceAdmin *IceAdmin
 	// Trace turns on Glacier2's trace categories (Glacier2.Trace.*,

@@ -58,11 +58,11 @@ func Parse(src []byte, filename string) (*Config, hcl.Diagnostics) {
 // notYet are the names of section 7 of the design that later versions
 // implement. They are refused with a clear message rather than ignored, so
 // nobody believes a filter or a plugin protects them when it does not.
-var notYet = []string{"allowed_backends", "script", "plugin", "admin"}
+var notYet = []string{"script", "plugin", "admin"}
 
 var (
 	topSchema = &hcl.BodySchema{
-		Attributes: []hcl.AttributeSchema{{Name: "instance_name"}, {Name: "message_size_max"}, {Name: "print_adapter_ready"}},
+		Attributes: []hcl.AttributeSchema{{Name: "instance_name"}, {Name: "message_size_max"}, {Name: "print_adapter_ready"}, {Name: "allowed_backends"}},
 		Blocks: []hcl.BlockHeaderSchema{
 			{Type: "client"}, {Type: "server"}, {Type: "session"}, {Type: "auth"}, {Type: "log"},
 			{Type: "locator"}, {Type: "ice_admin"}, {Type: "filter"}, {Type: "tls"},
@@ -133,6 +133,15 @@ func (d *decoder) decode(body *hclsyntax.Body) {
 	}
 
 	d.cfg.PrintAdapterReady, _ = d.boolean(content.Attributes["print_adapter_ready"])
+	if a := content.Attributes["allowed_backends"]; a != nil {
+		for _, b := range d.strings(a) {
+			if _, err := ParseAllowedBackend(b); err != nil {
+				d.errorf(a.Expr.Range(), "Invalid allowed backend", "%v.", err)
+				continue
+			}
+			d.cfg.AllowedBackends = append(d.cfg.AllowedBackends, b)
+		}
+	}
 
 	blocks := map[string]*hcl.Block{}
 	for _, b := range content.Blocks {

@@ -104,10 +104,13 @@ func newAuthorizer(r *Router, cfg *config.Config) (Authorizer, error) {
 		return remoteVerifier{r: r, proxy: p}, nil
 	case cfg.Auth.AllowAll:
 		return allowAll{}, nil
-	case cfg.Auth.SSLVerifier != "" || cfg.Auth.AllowAllSSL:
-		// Only createSessionFromSecureConnection: createSession is refused
-		// with "no configured permissions verifier", as in Glacier2.
-		return nil, nil
 	}
-	return nil, errors.New("router: Glacier2 requires a permissions verifier or password file")
+	// Only createSessionFromSecureConnection, or authentication hooks:
+	// createSession is otherwise refused with "no configured permissions
+	// verifier", as in Glacier2. Start checks that something authenticates.
+	return nil, nil
 }
+
+// errNoAuthenticator is Glacier2's refusal to start with nothing to
+// authenticate sessions.
+var errNoAuthenticator = errors.New("router: Glacier2 requires a permissions verifier or password file")

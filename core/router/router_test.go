@@ -251,3 +251,7 @@ func TestUnknownIdentityGetsIceAddProxy(t *testing.T) {
 		t.Fatalf("got %+v", rep)
 	}
 }
+
+func dialTCP(ep ice.Endpoint) (net.Conn, error) {
+	return net.Dial("tcp", net.JoinHostPort(ep.Host, itoa(ep.Port)))
+}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/floe-router/floe/core/ice"
 	"github.com/floe-router/floe/core/transport"
+	"github.com/floe-router/floe/sdk"
 )
 
 // call is one request to a servant the router hosts itself, detached from
@@ -308,7 +309,9 @@ func (r *Router) addProxies(c *call) {
 // sessionRequest is one way to open a session: createSession's user and
 // password, or createSessionFromSecureConnection's certificate.
 type sessionRequest struct {
-	user string
+	user     string
+	password string
+	secure   bool // createSessionFromSecureConnection
 	// addUser lets Glacier2.Filter.Category.AcceptUser accept the user id
 	// as a category (for password sessions only, as in Glacier2).
 	addUser bool
@@ -322,15 +325,19 @@ type sessionRequest struct {
 // createSession authorizes the user with the permissions verifier, then
 // opens a session.
 func (r *Router) createSession(c *call, user, password string) {
-	if r.auth == nil {
+	if r.auth == nil && !r.hooks.Has(sdk.Authenticate) {
 		reason := "no configured permissions verifier"
 		c.userException(permissionDeniedID, ice.SlicedFormat, &reason)
 		return
 	}
 	req := sessionRequest{
-		user:    user,
-		addUser: true,
+		user:     user,
+		password: password,
+		addUser:  true,
 		authorize: func(ctx context.Context, reqCtx ice.Context) (bool, string, error) {
+			if r.auth == nil {
+				return false, "no configured permissions verifier", nil
+			}
 			return r.auth.Authorize(ctx, user, password, reqCtx)
 		},
 	}
@@ -386,7 +393,28 @@ func (r *Router) openSession(c *call, req sessionRequest) {
 	ctx, cancel := context.WithTimeout(r.ctx, 60*time.Second)
 	defer cancel()
 
-	ok, reason, err := req.authorize(ctx, reqCtx)
+	// Authentication hooks first: the first to allow or refuse decides;
+	// if all abstain, the configured verifier does.
+	var attrs map[string]string
+	decided := false
+	if r.hooks.Has(sdk.Authenticate) {
+		res, hook := r.hooks.Authenticate(ctx, &sdk.AuthRequest{User: req.user, Password: req.password,
+			Secure: req.secure, Connection: cc.connView(), Context: reqCtx})
+		attrs = res.Attributes
+		switch res.Decision {
+		case sdk.Refuse:
+			log.Info("session refused by hook", "hook", hook, "reason", res.Reason)
+			c.userException(permissionDeniedID, ice.SlicedFormat, &res.Reason)
+			return
+		case sdk.Allow:
+			log.Debug("session allowed by hook", "hook", hook)
+			decided = true
+		}
+	}
+	ok, reason, err := true, "", error(nil)
+	if !decided {
+		ok, reason, err = req.authorize(ctx, reqCtx)
+	}
 	var denied *PermissionDenied
 	switch {
 	case errors.As(err, &denied):
@@ -408,6 +436,7 @@ func (r *Router) openSession(c *call, req sessionRequest) {
 	}
 
 	s := r.newSession(cc, req.user, req.addUser)
+	maps.Copy(s.view.Attributes, attrs)
 	if r.cfg.Client.AddConnectionContext == 1 {
 		s.conCtx = conCtx
 	}
@@ -430,6 +459,15 @@ func (r *Router) openSession(c *call, req sessionRequest) {
 		}
 	}
 	r.register(s)
+	s.view.Category = s.Category
+	if r.hooks.Has(sdk.SessionCreated) {
+		if o := r.hooks.Session(ctx, sdk.SessionCreated, s.view); o.Deny {
+			log.Info("session refused by hook", "hook", o.Hook, "reason", o.Reason)
+			r.destroySession(s, "refused by hook "+o.Hook)
+			c.userException(permissionDeniedID, ice.SlicedFormat, &o.Reason)
+			return
+		}
+	}
 	cc.session.Store(s)
 	cc.hadSession.Store(true)
 	if !cc.c.Active() {

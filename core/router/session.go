@@ -10,6 +10,7 @@ import (
 
 	"github.com/floe-router/floe/core/ice"
 	"github.com/floe-router/floe/core/transport"
+	"github.com/floe-router/floe/sdk"
 	"github.com/hashicorp/go-hclog"
 )
 
@@ -24,6 +25,8 @@ type Session struct {
 	// Proxy is the session object the session manager returned, or nil.
 	Proxy *ice.Proxy
 
+	// view is the session as hooks see it.
+	view     *sdk.Session
 	client   *clientConn
 	table    *RoutingTable
 	filters  *filters
@@ -124,6 +127,7 @@ func (r *Router) newSession(cc *clientConn, user string, addUser bool) *Session 
 	if r.cfg.Server != nil {
 		s.toClient = newRequestQueue(r.cfg.Server.Buffering)
 	}
+	s.view = &sdk.Session{ID: s.ID, User: user, Attributes: map[string]string{}}
 	s.log = r.log.With("session", s.ID, "user", user)
 	s.touch()
 	return s
@@ -153,6 +157,13 @@ func (r *Router) destroySession(s *Session, why string) {
 	s.toClient.close()
 	s.client.session.CompareAndSwap(s, nil)
 	s.log.Info("session destroyed", "reason", why)
+	if r.hooks.Has(sdk.SessionDestroyed) {
+		r.wg.Add(1)
+		go func() {
+			defer r.wg.Done()
+			r.hooks.Session(context.WithoutCancel(r.ctx), sdk.SessionDestroyed, s.view)
+		}()
+	}
 	if s.Proxy != nil {
 		// Glacier2 destroys the session object asynchronously and only
 		// logs a failure.

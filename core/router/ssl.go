@@ -260,7 +260,8 @@ func (r *Router) createSessionFromSecureConnection(c *call) {
 		return
 	}
 	req := sessionRequest{
-		user: user,
+		user:   user,
+		secure: true,
 		authorize: func(ctx context.Context, reqCtx ice.Context) (bool, string, error) {
 			return r.ssl.auth.AuthorizeSSL(ctx, info, reqCtx)
 		},

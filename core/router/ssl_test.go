@@ -154,7 +154,7 @@ func TestForwardedRequestsCarryTheConnectionContext(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m, req := request(tc.client)
-			out := forwardMessage(m, &req, true, tc.strip, cc)
+			out := forwardMessage(m, &req, true, tc.strip, cc, nil)
 			defer out.Release()
 			h, err := ice.ParseHeader(out.Buf, len(out.Buf))
 			if err != nil || h.Size != len(out.Buf) {
@@ -178,7 +178,7 @@ func TestForwardedRequestsCarryTheConnectionContext(t *testing.T) {
 	allocs := func(conCtx *connectionContext) float64 {
 		return testing.AllocsPerRun(200, func() {
 			m, req := request(ice.Context{"a": "1", "_con.remoteAddress": "x"})
-			forwardMessage(m, &req, true, false, conCtx).Release()
+			forwardMessage(m, &req, true, false, conCtx, nil).Release()
 		}) - testing.AllocsPerRun(200, func() {
 			m, _ := request(ice.Context{"a": "1", "_con.remoteAddress": "x"})
 			m.Release()
@@ -186,7 +186,7 @@ func TestForwardedRequestsCarryTheConnectionContext(t *testing.T) {
 	}
 	base := testing.AllocsPerRun(200, func() {
 		m, req := request(ice.Context{"a": "1", "_con.remoteAddress": "x"})
-		forwardMessage(m, &req, true, true, nil).Release()
+		forwardMessage(m, &req, true, true, nil, nil).Release()
 	}) - testing.AllocsPerRun(200, func() {
 		m, _ := request(ice.Context{"a": "1", "_con.remoteAddress": "x"})
 		m.Release()
