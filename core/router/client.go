@@ -162,14 +162,7 @@ func (cc *clientConn) handle(m *transport.Message, req *ice.Request, owned bool)
 		view = &reqView{point: sdk.Request, req: req, sess: s, conn: cc.connView(), target: proxy}
 		if r.hooks.Has(sdk.Request) {
 			if o := r.hooks.Request(r.hookContext(), sdk.Request, view); o.Deny {
-				s.log.Info("request denied by hook", "hook", o.Hook, "reason", o.Reason,
-					"identity", req.Identity().String(), "operation", req.Operation())
-				if req.ID != 0 {
-					_ = cc.c.Post(deniedReply(req, o))
-				}
-				if owned {
-					m.Release()
-				}
+				denyRequest(s.log, cc.c, m, req, owned, o)
 				return
 			}
 			if view.retarget != "" {

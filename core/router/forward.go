@@ -293,14 +293,7 @@ func (r *Router) forwardToClient(back *relay, m *transport.Message, req *ice.Req
 	if r.hooks.Has(sdk.Callback) {
 		view := &reqView{point: sdk.Callback, req: req, sess: s, conn: cc.connView()}
 		if o := r.hooks.Request(r.hookContext(), sdk.Callback, view); o.Deny {
-			s.log.Info("callback denied by hook", "hook", o.Hook, "reason", o.Reason,
-				"identity", req.Identity().String(), "operation", req.Operation())
-			if req.ID != 0 {
-				_ = back.c.Post(deniedReply(req, o))
-			}
-			if owned {
-				m.Release()
-			}
+			denyRequest(s.log, back.c, m, req, owned, o)
 			return
 		}
 		if view.patched() {

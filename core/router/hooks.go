@@ -3,14 +3,13 @@ package router
 import (
 	"context"
 	"maps"
-	"net"
-	"strconv"
 	"time"
 
 	"github.com/floe-router/floe/core/ice"
 	"github.com/floe-router/floe/core/intercept"
 	"github.com/floe-router/floe/core/transport"
 	"github.com/floe-router/floe/sdk"
+	"github.com/hashicorp/go-hclog"
 )
 
 // reqView is a request as hooks see it (sdk.RequestView): decoded lazily
@@ -132,28 +131,26 @@ func (v *reqView) patchedContext(forwardClient bool, conCtx *connectionContext) 
 
 // connectionView describes a client connection to hooks.
 func connectionView(c *transport.Conn) *sdk.Connection {
-	v := &sdk.Connection{ID: c.ID(), Transport: transportName(c.Endpoint.Type)}
-	if host, port, err := net.SplitHostPort(c.RemoteAddr().String()); err == nil {
-		v.RemoteAddress = host
-		v.RemotePort, _ = strconv.Atoi(port)
-	}
-	if host, port, err := net.SplitHostPort(c.LocalAddr().String()); err == nil {
-		v.LocalAddress = host
-		v.LocalPort, _ = strconv.Atoi(port)
-	}
+	v := &sdk.Connection{ID: c.ID(), Transport: protocolName(c.Endpoint.Type)}
+	var port int32
+	v.RemoteAddress, port = hostAndPort(c.RemoteAddr())
+	v.RemotePort = int(port)
+	v.LocalAddress, port = hostAndPort(c.LocalAddr())
+	v.LocalPort = int(port)
 	return v
 }
 
-func transportName(t int16) string {
-	switch t {
-	case ice.SSLEndpoint:
-		return "ssl"
-	case ice.WSEndpoint:
-		return "ws"
-	case ice.WSSEndpoint:
-		return "wss"
+// denyRequest answers (or drops, for a oneway) a request a hook denied.
+func denyRequest(log hclog.Logger, back *transport.Conn, m *transport.Message, req *ice.Request, owned bool,
+	o intercept.Outcome) {
+	log.Info("denied by hook", "hook", o.Hook, "reason", o.Reason, "identity", req.Identity().String(),
+		"operation", req.Operation())
+	if req.ID != 0 {
+		_ = back.Post(deniedReply(req, o))
 	}
-	return "tcp"
+	if owned {
+		m.Release()
+	}
 }
 
 // hookContext bounds a chain run by the router's lifetime.

@@ -137,21 +137,7 @@ func (c *rawClient) routed(id int32, p *ice.Proxy, ctx ice.Context) ice.Reply {
 	if rep.Status != ice.ReplyOK {
 		c.t.Fatalf("addProxies: %s", rep.Status)
 	}
-	msg := ice.AppendRequestMessage(nil, ice.RequestSpec{ID: id + 1, Identity: p.Identity, Operation: "op", Context: ctx})
-	if _, err := c.nc.Write(msg); err != nil {
-		c.t.Fatal(err)
-	}
-	for {
-		h, body := c.readMessage()
-		if h.Type != ice.ReplyMsg {
-			continue
-		}
-		rep, err := ice.ParseReply(body)
-		if err != nil {
-			c.t.Fatal(err)
-		}
-		return rep
-	}
+	return c.send(ice.RequestSpec{ID: id + 1, Identity: p.Identity, Operation: "op", Context: ctx})
 }
 
 func resultString(t *testing.T, rep ice.Reply) string {

@@ -105,9 +105,14 @@ func (c *rawClient) call(id int32, op string, params func(*ice.Encoder)) ice.Rep
 		params(e)
 	}
 	e.EndEncapsulation(m)
-	msg := ice.AppendRequestMessage(nil, ice.RequestSpec{ID: id, Identity: ice.Identity{Category: "Glacier2", Name: "router"},
+	return c.send(ice.RequestSpec{ID: id, Identity: ice.Identity{Category: "Glacier2", Name: "router"},
 		Operation: op, Params: e.Bytes()})
-	if _, err := c.nc.Write(msg); err != nil {
+}
+
+// send sends a twoway request and returns its reply.
+func (c *rawClient) send(spec ice.RequestSpec) ice.Reply {
+	c.t.Helper()
+	if _, err := c.nc.Write(ice.AppendRequestMessage(nil, spec)); err != nil {
 		c.t.Fatal(err)
 	}
 	for {
