@@ -20,9 +20,13 @@ import (
 
 func startRouter(t *testing.T) *Router {
 	t.Helper()
-	cfg := &config.Config{InstanceName: "Glacier2", Client: config.Client{Endpoints: "tcp -h 127.0.0.1 -p 0"},
+	return startRouterWith(t, &config.Config{InstanceName: "Glacier2", Client: config.Client{Endpoints: "tcp -h 127.0.0.1 -p 0"},
 		Server: &config.Server{Endpoints: "tcp -h 127.0.0.1 -p 0"}, Auth: config.Auth{AllowAll: true},
-		MessageSizeMax: 1 << 20}
+		MessageSizeMax: 1 << 20})
+}
+
+func startRouterWith(t *testing.T, cfg *config.Config) *Router {
+	t.Helper()
 	r, err := New(cfg, nil)
 	if err != nil {
 		t.Fatal(err)
