@@ -41,7 +41,9 @@ func AppendUserException(b []byte, enc Version, format Format, typeID string, wr
 		}
 		binary.LittleEndian.PutUint32(e.b[sizeAt:], uint32(e.Len()-sizeAt))
 	} else {
-		flags := byte(flagHasTypeIDString | flagIsLastSlice)
+		// Exception slices always carry their type id as a string, and Ice
+		// does not flag it (the type id flags are for class slices).
+		flags := byte(flagIsLastSlice)
 		if format == SlicedFormat {
 			flags |= flagHasSliceSize
 		}
@@ -104,9 +106,8 @@ func ParseUserException(encaps []byte) (UserExceptionSlice, error) {
 	if err != nil {
 		return UserExceptionSlice{}, err
 	}
-	if flags&0x03 != flagHasTypeIDString {
-		return UserExceptionSlice{}, malformed("exception slice without a type id string (flags %#x)", flags)
-	}
+	// The type id of an exception slice is always a string, whatever the
+	// type id bits say (Ice leaves them clear).
 	id, err := d.String()
 	if err != nil {
 		return UserExceptionSlice{}, err

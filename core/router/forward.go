@@ -109,10 +109,15 @@ func (r *Router) forwardToServer(s *Session, cc *clientConn, m *transport.Messag
 	strip := !r.cfg.Client.ForwardContext
 	origID := req.ID
 	enc := req.ParamsEncoding()
+	var ovrd string
+	if !opts.twoway {
+		ovrd = overrideKey(req, r.cfg.Client.Buffering)
+	}
 	out := forwardMessage(m, req, owned, strip)
 	// From here on req may point into a released buffer: use origID and enc.
 	if !opts.twoway {
-		if err := conn.Send(out); err != nil {
+		out.Override = ovrd
+		if err := send(s.toServer, outbound{conn: conn, m: out}); err != nil {
 			s.log.Debug("oneway request lost", "error", err)
 		}
 		if origID != 0 {
@@ -123,9 +128,7 @@ func (r *Router) forwardToServer(s *Session, cc *clientConn, m *transport.Messag
 	}
 	s.inflight <- struct{}{}
 	cc.c.DispatchStarted()
-	if err := conn.SendRequest(out, &cc.relay, origID); err != nil {
-		cc.relay.Reply(origID, nil, err)
-	}
+	_ = send(s.toServer, outbound{conn: conn, m: out, target: &cc.relay, tag: origID})
 }
 
 // emptyOK is an OK reply with an empty result in encoding enc.
@@ -133,37 +136,64 @@ func emptyOK(id int32, enc ice.Version) *transport.Message {
 	return transport.MessageFrom(ice.AppendReplyOK(nil, id, []byte{6, 0, 0, 0, enc.Major, enc.Minor}))
 }
 
-// backendConn returns a connection to one of the proxy's endpoints.
+// backendConn returns a connection to one of the proxy's endpoints; an
+// indirect proxy is resolved through the locator first, and resolved
+// endpoints that cannot be reached are looked up once more, as Ice retries
+// after clearing its locator cache.
 func (r *Router) backendConn(proxy *ice.Proxy, secure bool) (*transport.Conn, error) {
-	if len(proxy.Endpoints) == 0 {
-		if proxy.AdapterID != "" {
-			return nil, fmt.Errorf("no endpoints for adapter %q: floe has no locator configured to resolve indirect proxies", proxy.AdapterID)
-		}
-		return nil, fmt.Errorf("no endpoints for well-known object %q: floe has no locator configured", proxy.Identity.String())
+	secure = secure || proxy.Secure
+	if len(proxy.Endpoints) > 0 {
+		return r.pool.Get(r.ctx, proxy.Endpoints, secure)
 	}
-	return r.pool.Get(r.ctx, proxy.Endpoints, secure || proxy.Secure)
+	if r.locator == nil {
+		if proxy.AdapterID != "" {
+			return nil, fmt.Errorf("%w: proxy %s is indirect and no locator is configured (Ice.Default.Locator)",
+				transport.ErrNoEndpoint, proxy.String())
+		}
+		return nil, fmt.Errorf("%w: well-known proxy %s needs a locator and none is configured (Ice.Default.Locator)",
+			transport.ErrNoEndpoint, proxy.String())
+	}
+	eps, err := r.locator.endpoints(r.ctx, proxy)
+	if err != nil {
+		return nil, err
+	}
+	c, err := r.pool.Get(r.ctx, eps, secure)
+	if err == nil {
+		return c, nil
+	}
+	r.locator.invalidate(proxy)
+	if eps, err2 := r.locator.endpoints(r.ctx, proxy); err2 == nil {
+		if c, err2 := r.pool.Get(r.ctx, eps, secure); err2 == nil {
+			return c, nil
+		}
+	}
+	return nil, err
 }
 
 // localExceptionText is the text of the UnknownLocalException a client gets
-// when the router cannot deliver its request, in the style of the Ice local
-// exception it stands for.
+// when the router cannot deliver its request. It follows the form of the
+// text glacier2router sends (the Ice local exception's id, a newline, its
+// message), with floe's own reason after it.
 func localExceptionText(err error) string {
-	var b strings.Builder
+	var id, what string
+	var nr *NotRegistered
 	switch {
+	case errors.As(err, &nr):
+		return "::Ice::NotRegisteredException:\n" + nr.Error()
 	case errors.Is(err, transport.ErrNoEndpoint):
-		b.WriteString("Ice::NoEndpointException: ")
+		id, what = "::Ice::NoEndpointException", "no suitable endpoint available"
 	case isConnectionRefused(err):
-		b.WriteString("Ice::ConnectionRefusedException: ")
+		id, what = "::Ice::ConnectionRefusedException", "connection refused"
 	case errors.Is(err, transport.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
-		b.WriteString("Ice::TimeoutException: ")
-	case errors.Is(err, transport.ErrConnectionLost), errors.Is(err, transport.ErrClosedByPeer):
-		b.WriteString("Ice::ConnectionLostException: ")
+		id, what = "::Ice::TimeoutException", "timeout while sending or receiving data"
+	case errors.Is(err, transport.ErrClosedByPeer):
+		id, what = "::Ice::CloseConnectionException", "connection closed by the server"
+	case errors.Is(err, transport.ErrConnectionLost):
+		id, what = "::Ice::ConnectionLostException", "connection lost"
 	default:
-		b.WriteString("Ice::SocketException: ")
+		id, what = "::Ice::SocketException", "socket error"
 	}
-	b.WriteString("floe could not forward the request: ")
-	b.WriteString(err.Error())
-	return b.String()
+	return id + ":\n" + what + ": floe could not forward the request: " + err.Error()
 }
 
 func isConnectionRefused(err error) bool {
@@ -176,24 +206,7 @@ type serverHandler struct{ r *Router }
 
 func (h serverHandler) Request(c *transport.Conn, m *transport.Message) {
 	back := c.Owner.(*relay)
-	if m.Header.Type == ice.BatchRequestMsg {
-		err := ice.ParseBatchRequest(m.Body(), func(req ice.Request) error {
-			h.r.forwardToClient(back, m, &req, false)
-			return nil
-		})
-		m.Release()
-		if err != nil {
-			h.r.protocolError(c, err)
-		}
-		return
-	}
-	req, err := ice.ParseRequest(m.Body())
-	if err != nil {
-		m.Release()
-		h.r.protocolError(c, err)
-		return
-	}
-	h.r.forwardToClient(back, m, &req, true)
+	h.r.eachRequest(c, m, func(req *ice.Request, owned bool) { h.r.forwardToClient(back, m, req, owned) })
 }
 
 func (h serverHandler) Heartbeat(*transport.Conn) {}
@@ -225,10 +238,15 @@ func (r *Router) forwardToClient(back *relay, m *transport.Message, req *ice.Req
 	strip := r.cfg.Server == nil || !r.cfg.Server.ForwardContext
 	origID := req.ID
 	enc := req.ParamsEncoding()
+	var ovrd string
+	if !opts.twoway && r.cfg.Server != nil {
+		ovrd = overrideKey(req, r.cfg.Server.Buffering)
+	}
 	out := forwardMessage(m, req, owned, strip)
 	cc := s.client
 	if !opts.twoway {
-		if err := cc.c.Send(out); err != nil {
+		out.Override = ovrd
+		if err := send(s.toClient, outbound{conn: cc.c, m: out}); err != nil {
 			s.log.Debug("oneway callback lost", "error", err)
 		}
 		if origID != 0 {
@@ -237,9 +255,7 @@ func (r *Router) forwardToClient(back *relay, m *transport.Message, req *ice.Req
 		return
 	}
 	back.c.DispatchStarted()
-	if err := cc.c.SendRequest(out, back, origID); err != nil {
-		back.Reply(origID, nil, err)
-	}
+	_ = send(s.toClient, outbound{conn: cc.c, m: out, target: back, tag: origID})
 }
 
 // backendHandler receives what arrives on the router's own outgoing

@@ -81,9 +81,15 @@ class HelloI(FloeTest.Hello):
 def main():
     def options(p):
         p.add_argument("--name", default="A", help="names the objects hello-NAME and other-NAME")
+        p.add_argument("--adapter-id", help="registers the adapter with Ice.Default.Locator under this id")
+        p.add_argument("--well-known", action="store_true",
+                       help="also registers hello-NAME as a well-known object with the IceGrid registry")
 
     args, ice_args = common.parse(__doc__, options)
-    with common.communicator(ice_args, {"Ice.Default.InvocationTimeout": "10000"}) as communicator:
+    defaults = {"Ice.Default.InvocationTimeout": "10000"}
+    if args.adapter_id:
+        defaults["Hello.AdapterId"] = args.adapter_id
+    with common.communicator(ice_args, defaults) as communicator:
         adapter = communicator.createObjectAdapterWithEndpoints("Hello", "tcp -h 127.0.0.1")
         notes = Notes()
         hello_id = Ice.Identity("hello-" + args.name, "")
@@ -91,7 +97,24 @@ def main():
         hello = adapter.add(HelloI(notes, other_id), hello_id)
         adapter.add(HelloI(notes, hello_id), other_id)
         adapter.activate()
+        if args.well_known:
+            register_well_known(communicator, hello)
         common.serve(communicator, "READY " + communicator.proxyToString(hello))
+
+
+def register_well_known(communicator, proxy):
+    """Adds proxy to the IceGrid registry's well-known objects through an
+    admin session (the test registry accepts any admin)."""
+    import IceGrid
+    locator = communicator.getDefaultLocator()
+    instance = locator.ice_getIdentity().category
+    registry = IceGrid.RegistryPrx.checkedCast(
+        communicator.stringToProxy(instance + "/Registry").ice_locator(locator))
+    session = registry.createAdminSession("floe-test", "any")
+    try:
+        session.getAdmin().addObjectWithType(proxy, "::FloeTest::Hello")
+    finally:
+        session.destroy()
 
 
 if __name__ == "__main__":
