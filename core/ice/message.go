@@ -6,6 +6,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+
+	bzip2w "github.com/dsnet/compress/bzip2"
 )
 
 // HeaderSize is the size of every Ice protocol message header.
@@ -76,7 +78,9 @@ func ParseHeader(b []byte, max int) (Header, error) {
 	if [4]byte(b[0:4]) != magic {
 		return Header{}, malformed("bad magic % x", b[0:4])
 	}
-	if b[4] != 1 {
+	// Like Ice, accept only protocol 1.0: a higher minor is a protocol this
+	// side does not speak.
+	if b[4] != 1 || b[5] != 0 {
 		return Header{}, malformed("unsupported protocol version %d.%d", b[4], b[5])
 	}
 	if b[6] != 1 || b[7] != 0 {
@@ -145,6 +149,9 @@ func Decompress(msg []byte, max int) ([]byte, error) {
 	if len(msg) < HeaderSize+4 {
 		return nil, truncated("compressed message", HeaderSize+4, len(msg))
 	}
+	if size := int(binary.LittleEndian.Uint32(msg[10:14])); size != len(msg) {
+		return nil, malformed("compressed message of %d bytes has header size %d", len(msg), size)
+	}
 	if max <= 0 {
 		max = DefaultMessageSizeMax
 	}
@@ -163,10 +170,48 @@ func Decompress(msg []byte, max int) ([]byte, error) {
 	if _, err := io.ReadFull(r, out[HeaderSize:]); err != nil {
 		return nil, malformed("bzip2 body: %v", err)
 	}
-	// The stream must end where the declared size says.
+	// The stream must end where the declared size says, and end whole: the
+	// end-of-stream marker carries the checksum of everything inflated.
 	var one [1]byte
-	if n, _ := r.Read(one[:]); n != 0 {
+	switch n, err := r.Read(one[:]); {
+	case n != 0:
 		return nil, malformed("bzip2 body is longer than the declared %d bytes", total)
+	case err != io.EOF:
+		return nil, malformed("bzip2 body does not end properly: %v", err)
 	}
+	return out, nil
+}
+
+// CompressThreshold is the size from which Ice compresses a message that
+// may be compressed; smaller ones only set status 1.
+const CompressThreshold = 100
+
+// Compress returns msg (header included, uncompressed) as Ice sends a
+// compressed message: status 2, the size field holding the compressed
+// size, then the uncompressed size and the bzip2 stream of the body. level
+// is bzip2's block size in 100 kB units (Ice.Compression.Level, default 1).
+func Compress(msg []byte, level int) ([]byte, error) {
+	if level < 1 || level > 9 {
+		level = 1
+	}
+	var buf bytes.Buffer
+	buf.Grow(len(msg)/2 + HeaderSize + 4)
+	buf.Write(msg[:HeaderSize])
+	var size [4]byte
+	binary.LittleEndian.PutUint32(size[:], uint32(len(msg)))
+	buf.Write(size[:])
+	w, err := bzip2w.NewWriter(&buf, &bzip2w.WriterConfig{Level: level})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := w.Write(msg[HeaderSize:]); err != nil {
+		return nil, err
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	out := buf.Bytes()
+	out[9] = Compressed
+	binary.LittleEndian.PutUint32(out[10:14], uint32(len(out)))
 	return out, nil
 }

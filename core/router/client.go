@@ -26,6 +26,7 @@ type clientConn struct {
 func newClientConn(r *Router, c *transport.Conn) *clientConn {
 	cc := &clientConn{r: r, c: c}
 	cc.relay.c = c
+	cc.relay.r = r
 	cc.relay.onDone = cc.replyDelivered
 	return cc
 }
@@ -108,7 +109,7 @@ func (cc *clientConn) handle(m *transport.Message, req *ice.Request, owned bool)
 		if owned {
 			m.Release()
 		}
-		r.log.Info("rejecting request: no session is associated with the connection", "conn", cc.c.ID(),
+		r.traceLog(r.log, r.cfg.Trace.ClientReject > 0)("rejecting request: no session is associated with the connection", "conn", cc.c.ID(),
 			"remote", cc.c.RemoteAddr().String(), "identity", req.Identity().String(), "operation", req.Operation())
 		cc.c.Abort(errors.New("request without a session"))
 		return
@@ -131,13 +132,18 @@ func (cc *clientConn) handle(m *transport.Message, req *ice.Request, owned bool)
 		if owned {
 			m.Release()
 		}
-		s.log.Info("rejecting request", "filters", rejectedBy, "identity", req.Identity().String(),
-			"operation", req.Operation())
+		r.traceLog(s.log, r.cfg.Trace.ClientReject > 0)("rejecting request", "filters", rejectedBy,
+			"identity", req.Identity().String(), "operation", req.Operation())
 		if req.ID != 0 {
-			_ = cc.c.Post(transport.MessageFrom(ice.AppendReplyNotExist(nil, req.ID, ice.ReplyObjectNotExist,
-				req.Identity(), "", "")))
+			// Glacier2 raises it with no facet or operation; Ice's dispatch
+			// then fills in the request's.
+			_ = cc.c.Post(notExist(req, ice.ReplyObjectNotExist, req.Operation()))
 		}
 		return
+	}
+	if r.cfg.Trace.ClientRequest > 0 || s.log.IsTrace() {
+		r.traceLog(s.log, r.cfg.Trace.ClientRequest > 0)("routing", "proxy", proxy.String(),
+			"operation", req.Operation(), "context", req.Context())
 	}
 	r.forwardToServer(s, cc, m, req, owned, proxy, conn)
 }
@@ -153,6 +159,7 @@ func notExist(req *ice.Request, st ice.ReplyStatus, op string) *transport.Messag
 type relay struct {
 	c      *transport.Conn
 	onDone func()
+	r      *Router // for compression; nil compresses at Ice's default level
 }
 
 // Reply implements transport.ReplyTarget.
@@ -162,6 +169,13 @@ func (rl *relay) Reply(origID int32, m *transport.Message, err error) {
 			localExceptionText(err)))
 	} else {
 		putRequestID(m.Buf, origID)
+		if m.Compressed {
+			// It came compressed because the requester accepts it so.
+			m.CompressLevel = 1
+			if rl.r != nil {
+				m.CompressLevel = int8(max(1, min(9, rl.r.cfg.CompressionLevel)))
+			}
+		}
 	}
 	_ = rl.c.Post(m)
 	rl.c.DispatchDone()

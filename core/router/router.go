@@ -224,7 +224,7 @@ func (r *Router) Start(ctx context.Context) error {
 	}
 	r.ready("Glacier2.Client")
 	for _, l := range r.serverListeners {
-		r.serve(l, serverHandler{r}, func(c *transport.Conn) { c.Owner = &relay{c: c} })
+		r.serve(l, serverHandler{r}, func(c *transport.Conn) { c.Owner = &relay{c: c, r: r} })
 		r.log.Info("listening for servers", "endpoint", l.Endpoint.String())
 	}
 	if len(r.serverListeners) > 0 {
@@ -235,6 +235,16 @@ func (r *Router) Start(ctx context.Context) error {
 		go r.expireSessions(t)
 	}
 	return nil
+}
+
+// traceLog is where a Glacier2 trace category's events go: info when the
+// category is on (Glacier2 prints its traces whatever else is configured),
+// debug otherwise.
+func (r *Router) traceLog(log hclog.Logger, on bool) func(msg string, args ...any) {
+	if on {
+		return log.Info
+	}
+	return log.Debug
 }
 
 func (r *Router) ready(adapter string) {
