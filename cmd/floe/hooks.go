@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 
 	"github.com/floe-router/floe/core/config"
 	"github.com/floe-router/floe/core/intercept"
@@ -35,7 +34,7 @@ func buildHooks(ctx context.Context, cfg *config.Config, log hclog.Logger) (*int
 		}
 		if err != nil {
 			closeAll()
-			return nil, nil, errors.Join(err)
+			return nil, nil, err
 		}
 		entries = append(entries, es...)
 	}
