@@ -129,7 +129,7 @@ func (r *Router) forwardToServer(s *Session, cc *clientConn, m *transport.Messag
 	opts := fwdOptions(req, s.log.Warn)
 	if conn == nil || !conn.Active() || opts.secure {
 		var err error
-		conn, err = r.backendConn(proxy, opts.secure)
+		conn, err = r.sessionBackendConn(s, proxy, opts.secure)
 		if err != nil {
 			if owned {
 				m.Release()

@@ -292,7 +292,7 @@ func (r *Router) addProxies(c *call) {
 		r.protocolError(c.cc.c, err)
 		return
 	}
-	evicted := s.table.Add(proxies)
+	evicted := s.table.Add(proxies, r.routeProxies(s, proxies))
 	if lvl := r.cfg.Trace.RoutingTable; lvl == 1 || lvl >= 3 {
 		for _, p := range proxies {
 			if p != nil {
