@@ -1,0 +1,159 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/floe-router/floe/internal/testutil"
+)
+
+// The bench starts its relay as "<itself> relay"; in tests that is the
+// test binary.
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == "relay" {
+		os.Exit(relayMain(os.Args[2:]))
+	}
+	os.Exit(m.Run())
+}
+
+// TestQuickRun runs the bench program in its quick mode, briefly, against
+// the relay and floe (built from this checkout), to prove every scenario
+// works end to end against the real Ice backend; then, unless -short,
+// against glacier2router too.
+func TestQuickRun(t *testing.T) {
+	requireBackendTools(t)
+	// The bench builds floe from the module: its sources are inputs of this
+	// test's result.
+	if err := testutil.DependOnTree(filepath.Join("..", ".."), "bin"); err != nil {
+		t.Fatal(err)
+	}
+	quick(t, "relay,floe")
+
+	t.Run("glacier2router", func(t *testing.T) {
+		if testing.Short() {
+			t.Skip("-short: not measuring glacier2router")
+		}
+		_, err := os.Stat("/usr/bin/glacier2router")
+		testutil.RequirePeer(t, "glacier2router (Debian package zeroc-glacier2)", err)
+		quick(t, "glacier2")
+	})
+}
+
+func requireBackendTools(t *testing.T) {
+	t.Helper()
+	_, err := exec.LookPath("slice2cpp")
+	testutil.RequirePeer(t, "slice2cpp (Debian package zeroc-ice-compilers)", err)
+	_, err = exec.LookPath("g++")
+	testutil.RequirePeer(t, "g++ (Debian package g++)", err)
+	_, err = os.Stat(iceH)
+	testutil.RequirePeer(t, "the Ice C++ headers (Debian package libzeroc-ice-dev)", err)
+}
+
+// quick runs the bench on targets and checks that every scenario reported
+// numbers for each of them.
+func quick(t *testing.T, targets string) {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "bench.json")
+	var stdout, stderr bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	code := run(ctx, []string{"-quick", "-duration", "100ms", "-warmup", "50ms", "-idle", "200",
+		"-targets", targets, "-json", out}, &stdout, &stderr)
+	t.Logf("stdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
+	if code != 0 {
+		t.Fatalf("floe-bench exited with %d", code)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	want := len(allScenarios) * len(mustTargets(t, targets))
+	if len(rep.Cells) != want {
+		t.Fatalf("%d results, want %d", len(rep.Cells), want)
+	}
+	for _, c := range rep.Cells {
+		switch {
+		case c.Refused:
+			t.Errorf("%s on %s refused: %v", c.Target, c.Scenario, c.Errors)
+		case c.NotApplicable:
+			if c.Scenario != "idle-sessions" {
+				t.Errorf("%s on %s not applicable: %s", c.Target, c.Scenario, c.Note)
+			}
+		case c.Median.Rate <= 0 || c.Median.RSSKB <= 0:
+			t.Errorf("%s on %s: no rate or RSS: %+v", c.Target, c.Scenario, c.Median)
+		}
+	}
+}
+
+func mustTargets(t *testing.T, names string) []target {
+	t.Helper()
+	ts, err := findTargets(names)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ts
+}
+
+// A scenario in which any request failed is not reported: no numbers, and
+// the target, scenario and error instead; the run's other results stand.
+func TestFailedRunIsNotReported(t *testing.T) {
+	tw := mustTargets(t, "relay,floe")
+	rep := newReport(settings{runs: 2}, tw, allScenarios[:1], nil)
+	for run := 1; run <= 2; run++ {
+		rep.add(measurement{Scenario: "twoway-1x1", Target: "relay", Run: run, Rate: 100, P50us: 50, RSSKB: 1})
+		m := measurement{Scenario: "twoway-1x1", Target: "floe", Run: run, Rate: 1000, P50us: 5, RSSKB: 1}
+		if run == 2 {
+			m = measurement{Scenario: "twoway-1x1", Target: "floe", Run: run,
+				Error: "3 failed: first: request: unknown local exception: connection lost"}
+		}
+		rep.add(m)
+	}
+	rep.finish()
+	if !rep.refused() {
+		t.Fatal("not refused")
+	}
+	if len(rep.Ratios) != 0 {
+		t.Errorf("ratios of a refused result: %+v", rep.Ratios)
+	}
+	var out bytes.Buffer
+	rep.print(&out)
+	for _, want := range []string{"floe  FAILED", "NOT REPORTED: floe on twoway-1x1", "run 2: 3 failed: first: request: unknown local exception: connection lost"} {
+		if !bytes.Contains(out.Bytes(), []byte(want)) {
+			t.Errorf("report lacks %q:\n%s", want, out.String())
+		}
+	}
+	if bytes.Contains(out.Bytes(), []byte("1,000")) {
+		t.Errorf("the refused target's successful run is reported:\n%s", out.String())
+	}
+}
+
+func TestHistogramQuantiles(t *testing.T) {
+	var h histogram
+	for i := 1; i <= 1000; i++ {
+		h.record(time.Duration(i) * time.Microsecond)
+	}
+	for _, c := range []struct {
+		q    float64
+		want time.Duration
+	}{{0.5, 500 * time.Microsecond}, {0.99, 990 * time.Microsecond}, {0, time.Microsecond}, {1, time.Millisecond}} {
+		got := h.quantile(c.q)
+		if diff := float64(got-c.want) / float64(c.want); diff < -0.03 || diff > 0.03 {
+			t.Errorf("quantile %.2f = %v, want %v within 3%%", c.q, got, c.want)
+		}
+	}
+	for ns := int64(0); ns < 1<<20; ns += 7 {
+		if v := bucketValue(bucketOf(ns)); ns >= 64 && (float64(v-ns)/float64(ns) > 0.032 || float64(ns-v)/float64(ns) > 0.032) {
+			t.Fatalf("%d ns lands in a bucket whose value is %d", ns, v)
+		}
+	}
+}
