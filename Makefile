@@ -4,7 +4,7 @@ BIN       := bin
 STATICCHECK_VERSION := v0.7.0
 FUZZTIME  ?= 10s
 
-.PHONY: all build run test deps vet staticcheck unit fuzz-smoke clean
+.PHONY: all build run test deps vet staticcheck unit fuzz-smoke bench clean
 
 all: build
 
@@ -40,6 +40,13 @@ fuzz-smoke:
 	    $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg; \
 	  done; \
 	done
+
+# floe side by side with glacier2router, a plain TCP relay and direct calls
+# on the same load (docs/performance.md); about 15 minutes. BENCHFLAGS adds
+# floe-bench flags, e.g. BENCHFLAGS=-quick or BENCHFLAGS='-runs 9'.
+bench: build
+	$(GO) build -o $(BIN)/floe-bench ./cmd/floe-bench
+	$(BIN)/floe-bench -floe $(BIN)/floe -json $(BIN)/bench-$$(git rev-parse --short HEAD 2>/dev/null || echo nogit).json $(BENCHFLAGS)
 
 clean:
 	rm -rf $(BIN)
