@@ -25,8 +25,9 @@ func startRouter(t *testing.T) *Router {
 		MessageSizeMax: 1 << 20})
 }
 
-// runRouter starts a router with cfg, shut down when the test ends.
-func runRouter(t *testing.T, cfg *config.Config) *Router {
+// runRouter starts a router with cfg, shut down when the test (or
+// benchmark) ends.
+func runRouter(t testing.TB, cfg *config.Config) *Router {
 	t.Helper()
 	r, err := New(cfg, nil)
 	if err != nil {
