@@ -64,6 +64,7 @@ type settings struct {
 	jsonPath       string
 	cacheDir       string
 	quick          bool
+	reprint        string
 	backendThreads int
 }
 
@@ -97,6 +98,7 @@ func parseFlags(args []string, stderr io.Writer) (settings, error) {
 	fs.StringVar(&s.jsonPath, "json", "floe-bench.json", "where to write all measurements (empty: nowhere)")
 	fs.StringVar(&s.cacheDir, "cache", defaultCacheDir(), "where the compiled backend is kept")
 	fs.BoolVar(&s.quick, "quick", false, "smoke test: 1 run of 300ms after 100ms warm-up, 500 idle sessions (explicit flags still win)")
+	fs.StringVar(&s.reprint, "report", "", "print the results of an earlier run from its JSON file, measuring nothing")
 	fs.IntVar(&s.backendThreads, "backend-threads", 2, "the backend's Ice.ThreadPool.Server.Size and SizeMax")
 	if err := fs.Parse(args); err != nil {
 		return s, err
@@ -141,6 +143,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintln(stderr, "floe-bench:", err)
 		return 2
+	}
+	if cfg.reprint != "" {
+		rep, err := readReport(cfg.reprint)
+		if err != nil {
+			fmt.Fprintln(stderr, "floe-bench:", err)
+			return 1
+		}
+		rep.print(stdout)
+		return 0
 	}
 	rep, err := bench(ctx, cfg, stderr)
 	if err != nil {

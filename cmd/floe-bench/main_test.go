@@ -157,3 +157,18 @@ func TestHistogramQuantiles(t *testing.T) {
 		}
 	}
 }
+
+// Ratios pair the runs: each run's floe and glacier2 were measured one
+// after the other, so their ratio is taken within the run, and the median
+// over runs is reported; a load swing between runs cancels out.
+func TestRatiosArePaired(t *testing.T) {
+	rep := newReport(settings{runs: 3}, mustTargets(t, "glacier2,floe"), allScenarios[:1], nil)
+	for run, rates := range [][2]float64{{50, 100}, {300, 300}, {60, 120}} {
+		rep.add(measurement{Scenario: "twoway-1x1", Target: "glacier2", Run: run + 1, Rate: rates[0]})
+		rep.add(measurement{Scenario: "twoway-1x1", Target: "floe", Run: run + 1, Rate: rates[1]})
+	}
+	rep.finish()
+	if len(rep.Ratios) != 1 || rep.Ratios[0].Rate != 2 || rep.Ratios[0].Runs != 3 {
+		t.Fatalf("ratios %+v, want floe ÷ glacier2 = 2 over 3 runs (the ratio of medians would be 1.2)", rep.Ratios)
+	}
+}

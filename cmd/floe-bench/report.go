@@ -1,12 +1,15 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -70,7 +73,7 @@ func (m *measurement) line(sc scenario) string {
 		s += fmt.Sprintf("  %.2f KB/session", m.RSSPerSessionKB)
 	}
 	if m.CPUPer100k > 0 {
-		s += fmt.Sprintf("  cpu %.2fs/100k", m.CPUPer100k)
+		s += fmt.Sprintf("  cpu %.3gs/100k", m.CPUPer100k)
 	}
 	return s + fmt.Sprintf("  (load %.2f)", m.Load1)
 }
@@ -93,13 +96,17 @@ type cell struct {
 	NotApplicable bool        `json:"not_applicable,omitempty"`
 	Note          string      `json:"note,omitempty"`
 	Median        measurement `json:"median"`
+	RateMin       float64     `json:"rate_min,omitempty"` // the spread over the runs
+	RateMax       float64     `json:"rate_max,omitempty"`
 }
 
 // ratio compares one floe target with another target in one scenario.
+// Each is the median of the ratios within each run (paired).
 type ratio struct {
 	Scenario string  `json:"scenario"`
 	Target   string  `json:"target"`
 	Versus   string  `json:"versus"`
+	Runs     int     `json:"runs"` // runs in which both were measured
 	Rate     float64 `json:"rate"`
 	P50      float64 `json:"p50,omitempty"`
 	P99      float64 `json:"p99,omitempty"`
@@ -164,7 +171,7 @@ func (r *report) finish() {
 				continue
 			}
 			for _, vs := range []string{"glacier2", "relay"} {
-				if rt, ok := compare(byTarget[t.name], byTarget[vs], byTarget["direct"]); ok {
+				if rt, ok := r.compare(byTarget[t.name], byTarget[vs], byTarget["direct"]); ok {
 					r.Ratios = append(r.Ratios, rt)
 				}
 			}
@@ -172,9 +179,19 @@ func (r *report) finish() {
 	}
 }
 
+// runs are the successful measurements of one scenario and target, by run.
+func (r *report) runs(scenario, target string) map[int]measurement {
+	out := map[int]measurement{}
+	for _, m := range r.Measurements {
+		if m.Scenario == scenario && m.Target == target && m.Error == "" && !m.NotApplicable {
+			out[m.Run] = m
+		}
+	}
+	return out
+}
+
 func (r *report) cell(scenario, target string) cell {
 	c := cell{Scenario: scenario, Target: target}
-	var ms []measurement
 	for _, m := range r.Measurements {
 		if m.Scenario != scenario || m.Target != target {
 			continue
@@ -187,10 +204,9 @@ func (r *report) cell(scenario, target string) cell {
 		case m.NotApplicable:
 			c.NotApplicable = true
 			c.Note = m.Note
-		default:
-			ms = append(ms, m)
 		}
 	}
+	ms := slices.Collect(maps.Values(r.runs(scenario, target)))
 	if c.Refused || len(ms) == 0 {
 		return c
 	}
@@ -213,24 +229,42 @@ func (r *report) cell(scenario, target string) cell {
 		Seconds:         med(func(m measurement) float64 { return m.Seconds }),
 		Load1:           med(func(m measurement) float64 { return m.Load1 }),
 	}
+	c.RateMin = slices.MinFunc(ms, func(a, b measurement) int { return cmp.Compare(a.Rate, b.Rate) }).Rate
+	c.RateMax = slices.MaxFunc(ms, func(a, b measurement) int { return cmp.Compare(a.Rate, b.Rate) }).Rate
 	return c
 }
 
-// compare is f's ratio to vs; direct, when measured, gives the added
-// latency.
-func compare(f, vs, direct cell) (ratio, bool) {
-	if f.Refused || vs.Refused || f.Runs == 0 || vs.Runs == 0 || f.NotApplicable || vs.NotApplicable {
+// compare is f's ratio to vs: the median over the runs of the ratio within
+// each run, where the two were measured one after the other, so that the
+// load of a shared machine drifting between runs cancels out. direct, when
+// measured, gives the latency each adds.
+func (r *report) compare(f, vs, direct cell) (ratio, bool) {
+	if f.Refused || vs.Refused || f.NotApplicable || vs.NotApplicable {
 		return ratio{}, false
 	}
-	a, b := f.Median, vs.Median
-	rt := ratio{Scenario: f.Scenario, Target: f.Target, Versus: vs.Target, Rate: div(a.Rate, b.Rate),
-		P50: div(a.P50us, b.P50us), P99: div(a.P99us, b.P99us), CPU: div(a.CPUPer100k, b.CPUPer100k),
-		RSS: div(float64(a.RSSKB), float64(b.RSSKB)), RSSPerSession: div(a.RSSPerSessionKB, b.RSSPerSessionKB)}
-	if direct.Runs > 0 && !direct.Refused && !direct.NotApplicable && direct.Median.P50us > 0 {
-		d := direct.Median.P50us
-		rt.AddedP50 = div(a.P50us-d, b.P50us-d)
+	fr, vr, dr := r.runs(f.Scenario, f.Target), r.runs(vs.Scenario, vs.Target), r.runs(direct.Scenario, "direct")
+	var rate, p50, p99, added, cpu, rss, perSess []float64
+	for run, a := range fr {
+		b, ok := vr[run]
+		if !ok {
+			continue
+		}
+		rate = append(rate, div(a.Rate, b.Rate))
+		p50 = append(p50, div(a.P50us, b.P50us))
+		p99 = append(p99, div(a.P99us, b.P99us))
+		cpu = append(cpu, div(a.CPUPer100k, b.CPUPer100k))
+		rss = append(rss, div(float64(a.RSSKB), float64(b.RSSKB)))
+		perSess = append(perSess, div(a.RSSPerSessionKB, b.RSSPerSessionKB))
+		if d, ok := dr[run]; ok && d.P50us > 0 && !direct.Refused {
+			added = append(added, div(a.P50us-d.P50us, b.P50us-d.P50us))
+		}
 	}
-	return rt, true
+	if len(rate) == 0 {
+		return ratio{}, false
+	}
+	return ratio{Scenario: f.Scenario, Target: f.Target, Versus: vs.Target, Runs: len(rate), Rate: median(rate),
+		P50: median(p50), P99: median(p99), AddedP50: median(added), CPU: median(cpu), RSS: median(rss),
+		RSSPerSession: median(perSess)}, true
 }
 
 func div(a, b float64) float64 {
@@ -259,7 +293,7 @@ func (r *report) print(w io.Writer) {
 	for _, sc := range r.scens {
 		fmt.Fprintf(w, "\n%s: %s\n", sc.name, r.Scenarios[sc.name])
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintf(tw, "target\t%s\tp50\tp99\tMB/s\tCPU s/100k\tRSS MB\tKB/session\tload\t\n", sc.unit)
+		fmt.Fprintf(tw, "target\t%s\truns' range\tp50\tp99\tMB/s\tCPU s/100k\tRSS MB\tKB/session\tload\t\n", sc.unit)
 		var refused, notes []cell
 		for _, c := range r.Cells {
 			if c.Scenario != sc.name {
@@ -268,14 +302,15 @@ func (r *report) print(w io.Writer) {
 			m := c.Median
 			switch {
 			case c.Refused:
-				fmt.Fprintf(tw, "%s\tFAILED\t\t\t\t\t\t\t\t\n", c.Target)
+				fmt.Fprintf(tw, "%s\tFAILED\t\t\t\t\t\t\t\t\t\n", c.Target)
 				refused = append(refused, c)
 			case c.NotApplicable:
-				fmt.Fprintf(tw, "%s\tn/a\t\t\t\t\t\t\t\t\n", c.Target)
+				fmt.Fprintf(tw, "%s\tn/a\t\t\t\t\t\t\t\t\t\n", c.Target)
 				notes = append(notes, c)
 			default:
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.2f\t\n", c.Target, num(m.Rate), dur(m.P50us), dur(m.P99us),
-					opt(m.BytesPerSec/1e6, "%.1f"), opt(m.CPUPer100k, "%.2f"), opt(float64(m.RSSKB)/1024, "%.1f"),
+				fmt.Fprintf(tw, "%s\t%s\t%s–%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.2f\t\n", c.Target, num(m.Rate),
+					num(c.RateMin), num(c.RateMax), dur(m.P50us), dur(m.P99us),
+					opt(m.BytesPerSec/1e6, "%.1f"), opt(m.CPUPer100k, "%.3g"), opt(float64(m.RSSKB)/1024, "%.1f"),
 					opt(m.RSSPerSessionKB, "%.2f"), m.Load1)
 			}
 		}
@@ -284,7 +319,7 @@ func (r *report) print(w io.Writer) {
 			if rt.Scenario != sc.name {
 				continue
 			}
-			s := fmt.Sprintf("  %s ÷ %s: %s %s", rt.Target, rt.Versus, sc.unit, x(rt.Rate))
+			s := fmt.Sprintf("  %s ÷ %s (median of %d paired runs): %s %s", rt.Target, rt.Versus, rt.Runs, sc.unit, x(rt.Rate))
 			if rt.P50 > 0 {
 				s += "  p50 " + x(rt.P50) + "  p99 " + x(rt.P99)
 			}
@@ -353,6 +388,39 @@ func (r *report) writeJSON(path string) error {
 		return err
 	}
 	return os.WriteFile(path, append(b, '\n'), 0o644)
+}
+
+// readReport reads the JSON of an earlier run and recomputes its results
+// from the measurements (so a newer bench prints an older run its way).
+func readReport(path string) (*report, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	r := &report{}
+	if err := json.Unmarshal(b, r); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	seen := map[string]bool{}
+	for _, m := range r.Measurements {
+		if !seen["t "+m.Target] {
+			seen["t "+m.Target] = true
+			r.targets = append(r.targets, target{name: m.Target})
+		}
+		if !seen["s "+m.Scenario] {
+			seen["s "+m.Scenario] = true
+			sc := scenario{name: m.Scenario, unit: "per s"}
+			if i := slices.IndexFunc(allScenarios, func(s scenario) bool { return s.name == m.Scenario }); i >= 0 {
+				sc.unit = allScenarios[i].unit
+			}
+			r.scens = append(r.scens, sc)
+		}
+	}
+	finished, loadEnd := r.Finished, r.LoadEnd
+	r.Cells, r.Ratios = nil, nil
+	r.finish()
+	r.Finished, r.LoadEnd = finished, loadEnd
+	return r, nil
 }
 
 func loadavgLine() string {

@@ -22,7 +22,7 @@ func twowayScenario(sessions, inflight int) scenario {
 		name: fmt.Sprintf("twoway-%dx%d", sessions, inflight),
 		unit: "req/s",
 		about: func(settings) string {
-			return fmt.Sprintf("empty twoway calls, %d sessions × %d in flight", sessions, inflight)
+			return fmt.Sprintf("empty twoway calls, %d session%s × %d in flight", sessions, plural(sessions), inflight)
 		},
 		run: func(ctx context.Context, e *env, t *running) (result, error) {
 			return twoway(ctx, e, t, sessions, inflight, requestMessage("ping", ice.Normal, nil), 0)
@@ -123,4 +123,11 @@ func targetNames() string {
 		names = append(names, t.name)
 	}
 	return strings.Join(names, ", ")
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
 }
