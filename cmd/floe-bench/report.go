@@ -166,12 +166,16 @@ func (r *report) finish() {
 			byTarget[t.name] = c
 			r.Cells = append(r.Cells, c)
 		}
+		// Each floe target against each glacier2router variant and the relay.
 		for _, t := range r.targets {
 			if !strings.HasPrefix(t.name, "floe") {
 				continue
 			}
-			for _, vs := range []string{"glacier2", "relay"} {
-				if rt, ok := r.compare(byTarget[t.name], byTarget[vs], byTarget["direct"]); ok {
+			for _, vs := range r.targets {
+				if !strings.HasPrefix(vs.name, "glacier2") && vs.name != "relay" {
+					continue
+				}
+				if rt, ok := r.compare(byTarget[t.name], byTarget[vs.name], byTarget["direct"]); ok {
 					r.Ratios = append(r.Ratios, rt)
 				}
 			}
