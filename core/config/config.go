@@ -4,7 +4,12 @@
 // go-plugin.
 package config
 
-import "time"
+import (
+	"math"
+	"time"
+
+	"github.com/floe-router/floe/core/ice"
+)
 
 // Config is everything the router needs to start. Both front ends (HCL and
 // Glacier2 properties) produce it; the kernel reads only this.
@@ -58,6 +63,23 @@ type Config struct {
 	// applied where endpoints are parsed for use; the endpoint strings in
 	// this model are kept as the user wrote them.
 	DefaultHost string
+	// DefaultProtocol is Ice.Default.Protocol: what an endpoint written as
+	// "default" is; empty means tcp.
+	DefaultProtocol string
+	// DefaultTimeout is Ice.Default.Timeout: the timeout of tcp, ssl, ws
+	// and wss endpoints written without -t. Zero means Ice's 60s;
+	// TimeoutInfinite (negative) means none (-t infinite). Whole
+	// milliseconds. IceDefaults gives it, with the host and protocol, in
+	// the form core/ice parses with.
+	DefaultTimeout time.Duration
+
+	// DisableIPv4 and DisableIPv6 turn one IP version off (Ice.IPv4=0,
+	// Ice.IPv6=0): endpoints resolve to, and listen on, addresses of the
+	// other only. Both cannot be set.
+	DisableIPv4, DisableIPv6 bool
+	// PreferIPv6 makes a host name that resolves to both IPv4 and IPv6
+	// addresses try the IPv6 ones first (Ice.PreferIPv6Address).
+	PreferIPv6 bool
 
 	// MessageSizeMax is the largest message accepted, in bytes
 	// (Ice.MessageSizeMax is in KiB). Default 1 MiB; 0 in Ice means no
@@ -89,6 +111,16 @@ type Client struct {
 	// ACMDisabled (any negative value) turns the idle check off, as
 	// Glacier2.Client.ACM.Timeout=0 does.
 	ACMTimeout time.Duration
+	// ACMHeartbeat and ACMClose are the rest of Ice's connection management
+	// for client connections (Glacier2.Client.ACM.Heartbeat and .Close);
+	// empty means Glacier2's: heartbeat on dispatch, and close idle
+	// connections forcefully. See Config.ClientACM.
+	ACMHeartbeat ACMHeartbeat
+	ACMClose     ACMClose
+	// MessageSizeMax is the largest message accepted from clients, in bytes
+	// (Glacier2.Client.MessageSizeMax, in KiB there); zero means
+	// Config.MessageSizeMax.
+	MessageSizeMax int
 	// AddConnectionContext is Glacier2.AddConnectionContext: above 0, the
 	// client connection's facts (_con.type, _con.remoteAddress, ...,
 	// _con.peerCert) are added to the context of the verifier and session
@@ -121,6 +153,17 @@ type Server struct {
 	ForwardContext bool
 	// Buffering is the buffered mode of callbacks from servers to clients.
 	Buffering Buffering
+	// ACMTimeout, ACMHeartbeat and ACMClose are Ice's connection
+	// management for connections from servers (Glacier2.Server.ACM.*).
+	// Zero values mean the defaults of Ice's object adapters: 60s,
+	// heartbeat on dispatch, close on invocation; ACMDisabled turns the
+	// idle check off. See Config.ServerACM.
+	ACMTimeout   time.Duration
+	ACMHeartbeat ACMHeartbeat
+	ACMClose     ACMClose
+	// MessageSizeMax is the largest message accepted from servers, in bytes
+	// (Glacier2.Server.MessageSizeMax); zero means Config.MessageSizeMax.
+	MessageSizeMax int
 }
 
 // Session holds per-session settings.
@@ -141,6 +184,10 @@ type Auth struct {
 	// Verifier is the stringified proxy of a remote
 	// Glacier2::PermissionsVerifier.
 	Verifier string
+	// VerifierOptions are the proxy settings of Verifier
+	// (Glacier2.PermissionsVerifier.*); each of the four proxies below has
+	// its own.
+	VerifierOptions ProxyOptions
 	// PasswordsFile is the path of a Glacier2 password file
 	// (Glacier2.CryptPasswords): user ids and password hashes. From HCL it
 	// is resolved against the configuration file's directory. Used only
@@ -148,7 +195,8 @@ type Auth struct {
 	PasswordsFile string
 	// SessionManager is the stringified proxy of a remote
 	// Glacier2::SessionManager; its session proxy is returned to clients.
-	SessionManager string
+	SessionManager        string
+	SessionManagerOptions ProxyOptions
 
 	// AllowAllSSL is the built-in <instance>/NullSSLPermissionsVerifier:
 	// createSessionFromSecureConnection succeeds for every client of an
@@ -157,11 +205,56 @@ type Auth struct {
 	// SSLVerifier is the stringified proxy of a remote
 	// Glacier2::SSLPermissionsVerifier, which authorizes
 	// createSessionFromSecureConnection from the client's certificate.
-	SSLVerifier string
+	SSLVerifier        string
+	SSLVerifierOptions ProxyOptions
 	// SSLSessionManager is the stringified proxy of a remote
 	// Glacier2::SSLSessionManager, for sessions created from secure
 	// connections.
-	SSLSessionManager string
+	SSLSessionManager        string
+	SSLSessionManagerOptions ProxyOptions
+}
+
+// ProxyOptions are the settings Ice reads next to a proxy property
+// (propertyToProxy: <property>.EndpointSelection, .PreferSecure, ...) that
+// change the router's own calls through that proxy. Zero values are Ice's
+// defaults.
+type ProxyOptions struct {
+	// OrderedEndpoints tries the proxy's endpoints in the order written
+	// (EndpointSelection=Ordered) instead of a random order.
+	OrderedEndpoints bool
+	// PreferSecure tries ssl endpoints before the others.
+	PreferSecure bool
+	// LocatorCacheTimeout is how long the endpoints of an indirect proxy,
+	// once resolved, are reused: nil means the default (the locator's
+	// cache timeout for verifiers, 600s for session managers, as in
+	// glacier2router), LocatorCacheForever (negative) never expires them,
+	// zero never caches them. Whole seconds.
+	LocatorCacheTimeout *time.Duration
+	// InvocationTimeout bounds each call through the proxy; zero means no
+	// bound. Whole milliseconds.
+	InvocationTimeout time.Duration
+	// Locator resolves this proxy instead of the default locator
+	// (Config.Locator); a stringified proxy.
+	Locator string
+	// Context is sent with every call through the proxy (<property>.Context.KEY).
+	Context map[string]string
+}
+
+// LocatorCacheForever is the cache timeout that never expires resolved
+// endpoints (Ice's -1).
+const LocatorCacheForever time.Duration = -1
+
+// DefaultSessionManagerLocatorCacheTimeout is glacier2router's locator
+// cache timeout for its session managers.
+const DefaultSessionManagerLocatorCacheTimeout = 600 * time.Second
+
+// EffectiveLocatorCacheTimeout is o.LocatorCacheTimeout, or def when it is
+// not set.
+func (o ProxyOptions) EffectiveLocatorCacheTimeout(def time.Duration) time.Duration {
+	if o.LocatorCacheTimeout != nil {
+		return *o.LocatorCacheTimeout
+	}
+	return def
 }
 
 // Filter holds the static request filters every session starts with
@@ -239,8 +332,120 @@ func newConfig(source string) *Config {
 	}
 }
 
-// ACMDisabled is the Client.ACMTimeout that turns the idle check off.
+// ACMDisabled is the Client.ACMTimeout (or Server.ACMTimeout) that turns
+// the idle check off.
 const ACMDisabled time.Duration = -1
+
+// TimeoutInfinite is the DefaultTimeout of endpoints without a timeout.
+const TimeoutInfinite time.Duration = -1
+
+// ACMHeartbeat is Ice's ACM heartbeat policy (Ice's Ice::ACMHeartbeat);
+// the empty value means the side's default.
+type ACMHeartbeat string
+
+// The heartbeat policies, in Ice's order (the property values 0 to 3).
+const (
+	HeartbeatOff        ACMHeartbeat = "off"
+	HeartbeatOnDispatch ACMHeartbeat = "on_dispatch"
+	HeartbeatOnIdle     ACMHeartbeat = "on_idle"
+	HeartbeatAlways     ACMHeartbeat = "always"
+)
+
+// ACMClose is Ice's ACM close policy (Ice::ACMClose); the empty value
+// means the side's default.
+type ACMClose string
+
+// The close policies, in Ice's order (the property values 0 to 4).
+const (
+	CloseOff                 ACMClose = "off"
+	CloseOnIdle              ACMClose = "on_idle"
+	CloseOnInvocation        ACMClose = "on_invocation"
+	CloseOnInvocationAndIdle ACMClose = "on_invocation_and_idle"
+	CloseOnIdleForceful      ACMClose = "on_idle_forceful"
+)
+
+var (
+	acmHeartbeats = []ACMHeartbeat{HeartbeatOff, HeartbeatOnDispatch, HeartbeatOnIdle, HeartbeatAlways}
+	acmCloses     = []ACMClose{CloseOff, CloseOnIdle, CloseOnInvocation, CloseOnInvocationAndIdle, CloseOnIdleForceful}
+)
+
+// ACM is the connection management applied to one side's connections,
+// with every default resolved.
+type ACM struct {
+	// Timeout is the idle period; zero turns ACM off.
+	Timeout   time.Duration
+	Heartbeat ACMHeartbeat
+	Close     ACMClose
+}
+
+// ClientACM is what applies to client connections: EffectiveACMTimeout,
+// and Glacier2's heartbeat on dispatch and forceful close on idle unless
+// configured otherwise.
+func (c *Config) ClientACM() ACM {
+	a := ACM{Timeout: c.EffectiveACMTimeout(), Heartbeat: c.Client.ACMHeartbeat, Close: c.Client.ACMClose}
+	if a.Heartbeat == "" {
+		a.Heartbeat = HeartbeatOnDispatch
+	}
+	if a.Close == "" {
+		a.Close = CloseOnIdleForceful
+	}
+	return a
+}
+
+// ServerACM is what applies to connections from servers (the server
+// endpoints): Ice's object adapter defaults (60s, heartbeat on dispatch,
+// close on invocation) unless configured otherwise. The zero ACM when
+// there is no server side.
+func (c *Config) ServerACM() ACM {
+	if c.Server == nil {
+		return ACM{}
+	}
+	a := ACM{Timeout: c.Server.ACMTimeout, Heartbeat: c.Server.ACMHeartbeat, Close: c.Server.ACMClose}
+	switch {
+	case a.Timeout < 0:
+		a.Timeout = 0
+	case a.Timeout == 0:
+		a.Timeout = DefaultACMTimeout
+	}
+	if a.Heartbeat == "" {
+		a.Heartbeat = HeartbeatOnDispatch
+	}
+	if a.Close == "" {
+		a.Close = CloseOnInvocation
+	}
+	return a
+}
+
+// ClientMessageSizeMax is the largest message accepted from clients, in
+// bytes.
+func (c *Config) ClientMessageSizeMax() int {
+	if c.Client.MessageSizeMax > 0 {
+		return c.Client.MessageSizeMax
+	}
+	return c.MessageSizeMax
+}
+
+// ServerMessageSizeMax is the largest message accepted from servers on the
+// server endpoints, in bytes.
+func (c *Config) ServerMessageSizeMax() int {
+	if c.Server != nil && c.Server.MessageSizeMax > 0 {
+		return c.Server.MessageSizeMax
+	}
+	return c.MessageSizeMax
+}
+
+// IceDefaults are the Ice.Default.* settings endpoint and proxy strings of
+// this configuration are parsed with.
+func (c *Config) IceDefaults() ice.Defaults {
+	d := ice.Defaults{Host: c.DefaultHost, Protocol: c.DefaultProtocol}
+	switch {
+	case c.DefaultTimeout < 0:
+		d.Timeout = -1
+	case c.DefaultTimeout > 0:
+		d.Timeout = int32(min(c.DefaultTimeout/time.Millisecond, math.MaxInt32))
+	}
+	return d
+}
 
 // EffectiveACMTimeout is the idle timeout applied to client connections;
 // zero means client connections are never closed for being idle.

@@ -386,7 +386,7 @@ func (m *propertyMapper) mapTLS() {
 		}
 	}
 	if err := t.load(); err != nil {
-		m.errorf("IceSSL: %v", err)
+		m.fileProblem(fmt.Errorf("IceSSL: %w", err))
 	}
 	if t.CAFile == "" && p.GetAsInt("IceSSL.UsePlatformCAs") <= 0 {
 		// Without IceSSL.CAs, OpenSSL trusts nothing unless told to use the
@@ -421,14 +421,21 @@ func (m *propertyMapper) mapSSLAuth() {
 			m.errorf("ssl permissions verifier `%s' is invalid: %w", v, err)
 		} else {
 			c.Auth.SSLVerifier = v
+			c.Auth.SSLVerifierOptions = m.proxyOptions("Glacier2.SSLPermissionsVerifier", "ssl permissions verifier")
 		}
+	}
+	if c.Auth.SSLVerifier == "" {
+		m.warnUnusedProxyOptions("Glacier2.SSLPermissionsVerifier")
 	}
 	if v := p.Get("Glacier2.SSLSessionManager"); v != "" {
 		if _, err := checkProxy(v); err != nil {
 			m.errorf("ssl session manager `%s' is invalid: %w", v, err)
 		} else {
 			c.Auth.SSLSessionManager = v
+			c.Auth.SSLSessionManagerOptions = m.proxyOptions("Glacier2.SSLSessionManager", "ssl session manager")
 		}
+	} else {
+		m.warnUnusedProxyOptions("Glacier2.SSLSessionManager")
 	}
 	c.Client.AddConnectionContext = int(max(p.GetAsInt("Glacier2.AddConnectionContext"), 0))
 }
