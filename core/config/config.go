@@ -5,6 +5,7 @@
 package config
 
 import (
+	"cmp"
 	"math"
 	"time"
 
@@ -382,14 +383,8 @@ type ACM struct {
 // and Glacier2's heartbeat on dispatch and forceful close on idle unless
 // configured otherwise.
 func (c *Config) ClientACM() ACM {
-	a := ACM{Timeout: c.EffectiveACMTimeout(), Heartbeat: c.Client.ACMHeartbeat, Close: c.Client.ACMClose}
-	if a.Heartbeat == "" {
-		a.Heartbeat = HeartbeatOnDispatch
-	}
-	if a.Close == "" {
-		a.Close = CloseOnIdleForceful
-	}
-	return a
+	return ACM{Timeout: c.EffectiveACMTimeout()}.policies(c.Client.ACMHeartbeat, c.Client.ACMClose,
+		HeartbeatOnDispatch, CloseOnIdleForceful)
 }
 
 // ServerACM is what applies to connections from servers (the server
@@ -400,19 +395,20 @@ func (c *Config) ServerACM() ACM {
 	if c.Server == nil {
 		return ACM{}
 	}
-	a := ACM{Timeout: c.Server.ACMTimeout, Heartbeat: c.Server.ACMHeartbeat, Close: c.Server.ACMClose}
+	a := ACM{Timeout: c.Server.ACMTimeout}
 	switch {
 	case a.Timeout < 0:
 		a.Timeout = 0
 	case a.Timeout == 0:
 		a.Timeout = DefaultACMTimeout
 	}
-	if a.Heartbeat == "" {
-		a.Heartbeat = HeartbeatOnDispatch
-	}
-	if a.Close == "" {
-		a.Close = CloseOnInvocation
-	}
+	return a.policies(c.Server.ACMHeartbeat, c.Server.ACMClose, HeartbeatOnDispatch, CloseOnInvocation)
+}
+
+// policies sets a's heartbeat and close policies, each from the
+// configured value or, when that is empty, the default.
+func (a ACM) policies(heartbeat ACMHeartbeat, close ACMClose, defHeartbeat ACMHeartbeat, defClose ACMClose) ACM {
+	a.Heartbeat, a.Close = cmp.Or(heartbeat, defHeartbeat), cmp.Or(close, defClose)
 	return a
 }
 

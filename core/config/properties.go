@@ -266,7 +266,8 @@ func (m *propertyMapper) mapProperties() {
 		c.Compress = &on
 	}
 	if p.Get("Ice.Compression.Level") != "" {
-		c.CompressionLevel = int(p.GetAsInt("Ice.Compression.Level"))
+		// Ice brings the level into bzip2's range without a word.
+		c.CompressionLevel = int(max(1, min(9, p.GetAsIntWithDefault("Ice.Compression.Level", 1))))
 	}
 	m.mapFilters()
 	c.Trace = Trace{
