@@ -443,6 +443,19 @@ func (c *Config) IceDefaults() ice.Defaults {
 	return d
 }
 
+// normalize keeps Client.ACMTimeout zero when it is what
+// EffectiveACMTimeout derives anyway (the session timeout, else Ice's 60s),
+// so that HCL and properties give the same Config for the same behaviour.
+func (c *Config) normalize() {
+	derived := DefaultACMTimeout
+	if c.Session.Timeout > 0 {
+		derived = c.Session.Timeout
+	}
+	if c.Client.ACMTimeout == derived {
+		c.Client.ACMTimeout = 0
+	}
+}
+
 // EffectiveACMTimeout is the idle timeout applied to client connections;
 // zero means client connections are never closed for being idle.
 func (c *Config) EffectiveACMTimeout() time.Duration {

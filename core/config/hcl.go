@@ -50,6 +50,7 @@ func Parse(src []byte, filename string) (*Config, hcl.Diagnostics) {
 	if d.diags.HasErrors() {
 		return nil, d.diags
 	}
+	d.cfg.normalize()
 	for _, diag := range d.diags {
 		d.cfg.Warnings = append(d.cfg.Warnings, formatDiagnostic(diag, false))
 	}

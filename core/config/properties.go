@@ -270,14 +270,16 @@ func (m *propertyMapper) mapProperties() {
 		c.CompressionLevel = int(max(1, min(9, p.GetAsIntWithDefault("Ice.Compression.Level", 1))))
 	}
 	m.mapFilters()
+	// A negative trace level is off, as zero.
+	level := func(key string) int { return int(max(p.GetAsInt(key), 0)) }
 	c.Trace = Trace{
-		Session:        int(p.GetAsInt("Glacier2.Trace.Session")),
-		RoutingTable:   int(p.GetAsInt("Glacier2.Trace.RoutingTable")),
-		ClientRequest:  int(p.GetAsInt("Glacier2.Client.Trace.Request")),
-		ServerRequest:  int(p.GetAsInt("Glacier2.Server.Trace.Request")),
-		ClientReject:   int(p.GetAsInt("Glacier2.Client.Trace.Reject")),
-		ClientOverride: int(p.GetAsInt("Glacier2.Client.Trace.Override")),
-		ServerOverride: int(p.GetAsInt("Glacier2.Server.Trace.Override")),
+		Session:        level("Glacier2.Trace.Session"),
+		RoutingTable:   level("Glacier2.Trace.RoutingTable"),
+		ClientRequest:  level("Glacier2.Client.Trace.Request"),
+		ServerRequest:  level("Glacier2.Server.Trace.Request"),
+		ClientReject:   level("Glacier2.Client.Trace.Reject"),
+		ClientOverride: level("Glacier2.Client.Trace.Override"),
+		ServerOverride: level("Glacier2.Server.Trace.Override"),
 	}
 	m.mapIceAdmin()
 	c.PrintAdapterReady = p.GetAsInt("Ice.PrintAdapterReady") > 0
@@ -296,6 +298,7 @@ func (m *propertyMapper) mapProperties() {
 
 	m.mapAuth()
 	m.mapTLS()
+	c.normalize()
 }
 
 // mapIceAdmin follows Ice 3.7: the admin object exists when
@@ -464,19 +467,16 @@ func (m *propertyMapper) acmEnum(key string, n int) (int, bool) {
 // Glacier2.Client.ACM.Timeout is unset and the session timeout is set,
 // glacier2router sets the property to it; when Glacier2.Client.ACM.Close
 // is unset, it sets it to 4 (forceful close on idle). The rest is Ice's
-// adapter ACM (acmTimeout, acmPolicies). Client.ACMTimeout stays zero when
-// it is what EffectiveACMTimeout derives anyway (the session timeout, else
-// Ice's 60s), so both front ends give the same Config for the same
-// behaviour.
+// adapter ACM (acmTimeout, acmPolicies).
 func (m *propertyMapper) mapClientACM(sessionTimeout int32) {
 	c := &m.cfg.Client
 	if m.props.Get("Glacier2.Client.ACM.Timeout") != "" || sessionTimeout <= 0 {
-		switch t := m.acmTimeout("Glacier2.Client"); {
-		case t == 0:
+		switch t := m.acmTimeout("Glacier2.Client"); t {
+		case 0:
 			c.ACMTimeout = ACMDisabled
-		case t == unsetACMTimeout || sessionTimeout <= 0 && t == DefaultACMTimeout:
-		case t != time.Duration(sessionTimeout)*time.Second:
-			c.ACMTimeout = t
+		case unsetACMTimeout:
+		default:
+			c.ACMTimeout = t // normalize clears it if EffectiveACMTimeout derives it anyway
 		}
 	}
 	heartbeat, close := m.acmPolicies("Glacier2.Client")

@@ -443,7 +443,10 @@ func (m *propertyMapper) mapSSLAuth() {
 	} else {
 		m.warnUnusedProxyOptions("Glacier2.SSLSessionManager")
 	}
-	c.Client.AddConnectionContext = int(max(p.GetAsInt("Glacier2.AddConnectionContext"), 0))
+	// Glacier2 adds the context to forwarded requests only at 1, and to the
+	// verifier and session manager calls at any value above 0, so any value
+	// above 1 means 2.
+	c.Client.AddConnectionContext = int(min(max(p.GetAsInt("Glacier2.AddConnectionContext"), 0), 2))
 }
 
 // The HCL form: a top-level tls block.
