@@ -2,7 +2,8 @@
 // Ice. It reads an HCL configuration (floe run, floe validate) or Glacier2
 // properties (floe glacier2, or this binary named glacier2router), builds
 // the logger, and hands the resulting config.Config to the router kernel
-// (serve); floe hashpassword writes password file lines. This is where
+// (serve); floe convert turns a property file into HCL; floe hashpassword
+// writes password file lines. This is where
 // floe's pieces are wired together.
 package main
 
@@ -82,6 +83,8 @@ func (c *cli) run(ctx context.Context, args []string) int {
 		return c.validate(rest)
 	case "glacier2":
 		return c.glacier2(ctx, "floe glacier2", rest, false)
+	case "convert":
+		return c.convert(rest)
 	case "hashpassword":
 		return c.hashPassword(rest)
 	case "version", "--version", "-v":
@@ -118,6 +121,10 @@ Commands:
   glacier2 [--Ice.Config=FILE[,FILE...]] [--Glacier2.Name=Value...] [--nowarn]
            [--log-level LEVEL] [--log-json]
         Start the router from Glacier2 properties, as glacier2router does.
+  convert [-o FILE] PROPERTIES
+        Print the HCL equivalent of a Glacier2 property file (or write it to
+        FILE), with its comments; what has no HCL equivalent is kept as a
+        comment and reported on stderr.
   hashpassword [--rounds N] [USER]
         Print a sha512-crypt hash of a password (asked twice on a terminal,
         else the first line of standard input) for a password file, as
