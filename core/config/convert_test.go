@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/floe-router/floe/core/ice"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/hashicorp/hcl/v2/hclwrite"
 )
 
@@ -242,4 +244,25 @@ func TestConvertErrors(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "property `Glacier2.Client.Endpoints' is not set") {
 		t.Errorf("got %v", err)
 	}
+}
+
+// FuzzConvertProperties: converting never panics, and what it writes is
+// always HCL that parses. The seeds are small and name no files (reading
+// certificates and password files is tested elsewhere).
+func FuzzConvertProperties(f *testing.F) {
+	for _, file := range []string{"testdata/convert/defaults.router", "testdata/convert/session.router"} {
+		if src, err := os.ReadFile(file); err == nil {
+			f.Add(src)
+		}
+	}
+	f.Add([]byte("# c\nGlacier2.Client.Endpoints=tcp\\#x # y\nGlacier2.PermissionsVerifier=V:tcp\nGlacier2.Server.Endpoints=tcp\n"))
+	f.Fuzz(func(t *testing.T, src []byte) {
+		out, _, err := ConvertProperties(src, "fuzz.router")
+		if err != nil {
+			return
+		}
+		if _, diags := hclsyntax.ParseConfig(out, "fuzz.hcl", hcl.InitialPos); diags.HasErrors() {
+			t.Fatalf("converted output does not parse:\n%s\n%s", out, diagLines(diags))
+		}
+	})
 }

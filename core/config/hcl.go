@@ -629,6 +629,14 @@ func (d *decoder) value(a *hcl.Attribute, ty cty.Type, what string) (cty.Value, 
 			"Inappropriate value for attribute %q: %s required.", a.Name, what)
 		return cty.NilVal, false
 	}
+	if cv.CanIterateElements() {
+		for it := cv.ElementIterator(); it.Next(); {
+			if _, e := it.Element(); e.IsNull() {
+				d.errorf(a.Expr.Range(), "Null element", "The elements of %s cannot be null.", a.Name)
+				return cty.NilVal, false
+			}
+		}
+	}
 	return cv, true
 }
 

@@ -576,3 +576,16 @@ func FuzzParseConfig(f *testing.F) {
 		_ = WriteDiagnostics(&bytes.Buffer{}, diags, map[string][]byte{"fuzz.hcl": src})
 	})
 }
+
+// TestNullElements: a null inside a list or map is a diagnostic.
+func TestNullElements(t *testing.T) {
+	for _, src := range []string{
+		minimal + "filter {\n  categories = [\"a\", null]\n}\n",
+		"client { endpoints = \"tcp\" }\nauth {\n  verifier = \"V:tcp -p 1\"\n  verifier_options {\n    context = { a = null }\n  }\n}\n",
+	} {
+		cfg, diags := Parse([]byte(src), "test.hcl")
+		if cfg != nil || !diags.HasErrors() || !strings.Contains(diagLines(diags), "Null element") {
+			t.Errorf("%s: got %+v, %s", src, cfg, diagLines(diags))
+		}
+	}
+}
