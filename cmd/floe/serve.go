@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/floe-router/floe/core/config"
@@ -20,11 +21,18 @@ func serve(ctx context.Context, cfg *config.Config, log hclog.Logger) error {
 	if err != nil {
 		return err
 	}
+	if cfg.PrintAdapterReady {
+		// Scripts around glacier2router wait for these lines on stdout.
+		r.OnReady = func(adapter string) { fmt.Fprintln(os.Stdout, adapter+" ready") }
+	}
 	if err := r.Start(ctx); err != nil {
 		return err
 	}
 	log.Info("floe is routing", "instance", cfg.InstanceName, "router", r.RouterProxy().String())
-	<-ctx.Done()
+	select {
+	case <-ctx.Done():
+	case <-r.ShutdownRequested():
+	}
 	log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()

@@ -24,6 +24,15 @@ type Config struct {
 	// Locator, when set, resolves indirect proxies (obj@Adapter) and
 	// well-known objects, as Ice.Default.Locator does (an IceGrid registry).
 	Locator *Locator
+	// IceAdmin is the Ice admin object (Ice.Admin.*), nil when disabled.
+	IceAdmin *IceAdmin
+	// PrintAdapterReady prints "<adapter> ready" on stdout once each side
+	// listens (Ice.PrintAdapterReady), as scripts around glacier2router
+	// expect.
+	PrintAdapterReady bool
+	// Properties are the Ice properties the configuration came from, in
+	// property mode; the admin object's Properties facet serves them.
+	Properties map[string]string
 
 	// DefaultHost is Ice.Default.Host: the host Ice gives to endpoints
 	// written without -h (not to "-h *", which means every interface). It is
@@ -61,6 +70,23 @@ type Client struct {
 	// ACMDisabled (any negative value) turns the idle check off, as
 	// Glacier2.Client.ACM.Timeout=0 does.
 	ACMTimeout time.Duration
+	// Buffering is the buffered mode of requests from clients to servers.
+	Buffering Buffering
+}
+
+// Buffering is Glacier2's buffered mode for one direction: requests wait in
+// a per-session queue, a oneway carrying an _ovrd context value replaces a
+// queued oneway with the same value for the same object, and SleepTime
+// paces the sending. floe bounds the queue (Glacier2 does not).
+type Buffering struct {
+	// Disabled forwards each request as it arrives and ignores _ovrd
+	// (Glacier2.Client.Buffered=0 / Glacier2.Server.Buffered=0).
+	Disabled bool
+	// SleepTime is the pause after each flush of a session's queue
+	// (Glacier2.*.SleepTime, in milliseconds there).
+	SleepTime time.Duration
+	// AlwaysBatch sends queued oneways as batch requests.
+	AlwaysBatch bool
 }
 
 // Server is the private side, where servers send callbacks to clients.
@@ -69,6 +95,8 @@ type Server struct {
 	PublishedEndpoints string
 	// ForwardContext forwards the server's callback context to clients.
 	ForwardContext bool
+	// Buffering is the buffered mode of callbacks from servers to clients.
+	Buffering Buffering
 }
 
 // Session holds per-session settings.
@@ -117,6 +145,16 @@ type Locator struct {
 	// CacheTimeout is how long resolved endpoints are reused; negative
 	// means forever (Ice's default), zero means never cached.
 	CacheTimeout time.Duration
+}
+
+// IceAdmin configures the Ice admin object: <InstanceName>/admin at
+// Endpoints, with the Process facet (shutdown, writeMessage) and the
+// Properties facet.
+type IceAdmin struct {
+	Endpoints    string
+	InstanceName string
+	// Facets limits the facets served (Ice.Admin.Facets); empty means all.
+	Facets []string
 }
 
 // Log configures logging.

@@ -61,18 +61,19 @@ var notYet = []string{"filter", "allowed_backends", "script", "plugin", "admin"}
 
 var (
 	topSchema = &hcl.BodySchema{
-		Attributes: []hcl.AttributeSchema{{Name: "instance_name"}, {Name: "message_size_max"}},
+		Attributes: []hcl.AttributeSchema{{Name: "instance_name"}, {Name: "message_size_max"}, {Name: "print_adapter_ready"}},
 		Blocks: []hcl.BlockHeaderSchema{
 			{Type: "client"}, {Type: "server"}, {Type: "session"}, {Type: "auth"}, {Type: "log"},
-			{Type: "locator"},
+			{Type: "locator"}, {Type: "ice_admin"},
 		},
 	}
-	clientSchema  = attributes("endpoints", "published_endpoints", "forward_context", "acm_timeout")
-	serverSchema  = attributes("endpoints", "published_endpoints", "forward_context")
+	clientSchema  = attributes("endpoints", "published_endpoints", "forward_context", "acm_timeout", "buffered", "sleep_time", "always_batch")
+	serverSchema  = attributes("endpoints", "published_endpoints", "forward_context", "buffered", "sleep_time", "always_batch")
 	sessionSchema = attributes("timeout", "routing_table_size")
 	authSchema    = attributes("passwords_file", "verifier", "session_manager", "allow_all")
 	logSchema     = attributes("level", "json")
 	locatorSchema = attributes("proxy", "cache_timeout")
+	adminSchema   = attributes("endpoints", "instance_name", "facets")
 )
 
 func attributes(names ...string) *hcl.BodySchema {
@@ -127,6 +128,8 @@ func (d *decoder) decode(body *hclsyntax.Body) {
 		}
 	}
 
+	d.cfg.PrintAdapterReady, _ = d.boolean(content.Attributes["print_adapter_ready"])
+
 	blocks := map[string]*hcl.Block{}
 	for _, b := range content.Blocks {
 		if first, dup := blocks[b.Type]; dup {
@@ -148,6 +151,8 @@ func (d *decoder) decode(body *hclsyntax.Body) {
 			d.log(b)
 		case "locator":
 			d.locator(b)
+		case "ice_admin":
+			d.iceAdmin(b)
 		}
 	}
 
@@ -202,6 +207,30 @@ func (d *decoder) client(b *hcl.Block) {
 			c.ACMTimeout = ACMDisabled
 		}
 	}
+	c.Buffering = d.buffering(attrs)
+}
+
+// buffering reads buffered (default true), sleep_time and always_batch.
+func (d *decoder) buffering(attrs hcl.Attributes) Buffering {
+	var b Buffering
+	if on, ok := d.boolean(attrs["buffered"]); ok {
+		b.Disabled = !on
+	}
+	if a := attrs["sleep_time"]; a != nil {
+		if s, ok := d.str(a); ok {
+			t, err := time.ParseDuration(s)
+			switch {
+			case err != nil:
+				d.errorf(a.Expr.Range(), "Invalid duration", `%q is not a duration; write a number and a unit, as "50ms".`, s)
+			case t < 0 || t%time.Millisecond != 0:
+				d.errorf(a.Expr.Range(), "Invalid sleep time", "sleep_time must be a whole, non-negative number of milliseconds (%q).", s)
+			default:
+				b.SleepTime = t
+			}
+		}
+	}
+	b.AlwaysBatch, _ = d.boolean(attrs["always_batch"])
+	return b
 }
 
 func (d *decoder) server(b *hcl.Block) {
@@ -215,6 +244,7 @@ func (d *decoder) server(b *hcl.Block) {
 	}
 	s.PublishedEndpoints, _ = d.endpoints(attrs["published_endpoints"], false)
 	s.ForwardContext, _ = d.boolean(attrs["forward_context"])
+	s.Buffering = d.buffering(attrs)
 	d.cfg.Server = s
 }
 
@@ -247,6 +277,28 @@ func (d *decoder) locator(b *hcl.Block) {
 		l.CacheTimeout = t
 	}
 	d.cfg.Locator = l
+}
+
+// iceAdmin reads ice_admin { endpoints = "tcp -h 127.0.0.1 -p 9999",
+// instance_name = "RouterAdmin", facets = ["Process"] }: the Ice admin object
+// (Ice.Admin.*), which Ice tools talk to; the HTTP admin is the admin block.
+func (d *decoder) iceAdmin(b *hcl.Block) {
+	attrs := d.content(b.Body, adminSchema)
+	a := &IceAdmin{}
+	if s, ok := d.endpoints(attrs["endpoints"], true); ok {
+		a.Endpoints = s
+	} else if attrs["endpoints"] == nil {
+		d.errorf(b.DefRange, "Missing admin endpoints", `An ice_admin block needs endpoints, for example endpoints = "tcp -h 127.0.0.1 -p 9999".`)
+	}
+	if s, ok := d.str(attrs["instance_name"]); ok {
+		a.InstanceName = s
+	}
+	if v, ok := d.value(attrs["facets"], cty.List(cty.String), "a list of facet names"); ok {
+		for _, f := range v.AsValueSlice() {
+			a.Facets = append(a.Facets, f.AsString())
+		}
+	}
+	d.cfg.IceAdmin = a
 }
 
 func (d *decoder) auth(b *hcl.Block) {

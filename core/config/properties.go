@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -26,6 +27,12 @@ var mappedGlacier2Properties = []string{
 	"Glacier2.SessionManager",
 	"Glacier2.SessionTimeout",
 	"Glacier2.RoutingTable.MaxSize",
+	"Glacier2.Client.Buffered",
+	"Glacier2.Client.SleepTime",
+	"Glacier2.Client.AlwaysBatch",
+	"Glacier2.Server.Buffered",
+	"Glacier2.Server.SleepTime",
+	"Glacier2.Server.AlwaysBatch",
 }
 
 // FromProperties maps Glacier2 properties, as glacier2router reads them, to
@@ -88,6 +95,7 @@ func (m *propertyMapper) mapProperties() {
 	c.Client.Endpoints = m.endpoints("Glacier2.Client.Endpoints")
 	c.Client.PublishedEndpoints = m.endpoints("Glacier2.Client.PublishedEndpoints")
 	c.Client.ForwardContext = p.GetAsInt("Glacier2.Client.ForwardContext") > 0
+	c.Client.Buffering = m.buffering("Glacier2.Client")
 
 	// Glacier2 creates the server adapter only when it has endpoints.
 	if p.Get("Glacier2.Server.Endpoints") != "" {
@@ -95,6 +103,7 @@ func (m *propertyMapper) mapProperties() {
 			Endpoints:          m.endpoints("Glacier2.Server.Endpoints"),
 			PublishedEndpoints: m.endpoints("Glacier2.Server.PublishedEndpoints"),
 			ForwardContext:     p.GetAsInt("Glacier2.Server.ForwardContext") > 0,
+			Buffering:          m.buffering("Glacier2.Server"),
 		}
 	} else {
 		for _, k := range []string{"Glacier2.Server.PublishedEndpoints", "Glacier2.Server.ForwardContext"} {
@@ -142,7 +151,50 @@ func (m *propertyMapper) mapProperties() {
 		}
 	}
 
+	m.mapIceAdmin()
+	c.PrintAdapterReady = p.GetAsInt("Ice.PrintAdapterReady") > 0
+	c.Properties = make(map[string]string)
+	for _, k := range p.Keys() {
+		c.Properties[k] = p.Get(k)
+	}
+	// glacier2router sets these itself before creating its client adapter,
+	// and its Properties facet shows them.
+	if timeout > 0 && p.Get("Glacier2.Client.ACM.Timeout") == "" {
+		c.Properties["Glacier2.Client.ACM.Timeout"] = strconv.Itoa(int(timeout))
+	}
+	if p.Get("Glacier2.Client.ACM.Close") == "" {
+		c.Properties["Glacier2.Client.ACM.Close"] = "4"
+	}
+
 	m.mapAuth()
+}
+
+// mapIceAdmin follows Ice 3.7: the admin object exists when
+// Ice.Admin.Endpoints is set and Ice.Admin.Enabled is not 0; its category
+// is Ice.Admin.InstanceName, or a UUID when unset.
+func (m *propertyMapper) mapIceAdmin() {
+	p := m.props
+	eps := p.Get("Ice.Admin.Endpoints")
+	if eps == "" || p.GetAsIntWithDefault("Ice.Admin.Enabled", 1) <= 0 {
+		return
+	}
+	a := &IceAdmin{Endpoints: m.endpoints("Ice.Admin.Endpoints"), InstanceName: p.Get("Ice.Admin.InstanceName")}
+	a.Facets = strings.FieldsFunc(p.Get("Ice.Admin.Facets"), func(r rune) bool { return r == ',' || r == ' ' || r == '\t' })
+	m.cfg.IceAdmin = a
+}
+
+// buffering reads <prefix>.Buffered (on by default, as in Glacier2 3.7),
+// .SleepTime (milliseconds) and .AlwaysBatch.
+func (m *propertyMapper) buffering(prefix string) Buffering {
+	p := m.props
+	b := Buffering{
+		Disabled:    p.GetAsIntWithDefault(prefix+".Buffered", 1) <= 0,
+		AlwaysBatch: p.GetAsInt(prefix+".AlwaysBatch") > 0,
+	}
+	if ms := p.GetAsInt(prefix + ".SleepTime"); ms > 0 {
+		b.SleepTime = time.Duration(ms) * time.Millisecond
+	}
+	return b
 }
 
 // acmTimeout follows Glacier2 and Ice: Glacier2.Client.ACM.Timeout when

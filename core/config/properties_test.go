@@ -192,6 +192,18 @@ func TestFromProperties(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// Every property set is kept for the admin Properties facet,
+			// with the client ACM settings glacier2router adds.
+			for _, line := range tc.lines {
+				k, v, _ := strings.Cut(line, "=")
+				if got.Properties[k] != v {
+					t.Errorf("property %s kept as %q, want %q", k, got.Properties[k], v)
+				}
+			}
+			if got.Properties["Glacier2.Client.ACM.Close"] == "" {
+				t.Errorf("Glacier2.Client.ACM.Close not added: %v", got.Properties)
+			}
+			got.Properties = nil
 			if !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("got  %+v\nwant %+v", got, tc.want)
 				t.Logf("warnings: %q", got.Warnings)
@@ -289,6 +301,10 @@ func TestFromPropertiesFile(t *testing.T) {
 		"property `Glacier2.Client.Trace.Request' is not supported yet, ignored",
 		"property `Glacier2.Trace.Session' is not supported yet, ignored",
 	}
+	if cfg.Properties["Glacier2.InstanceName"] != "DemoGlacier2" || cfg.Properties["Ice.Trace.Network"] != "1" {
+		t.Errorf("properties not kept for the admin facet: %v", cfg.Properties)
+	}
+	cfg.Properties = nil
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("got  %+v\nwant %+v", cfg, want)
 	}

@@ -44,24 +44,31 @@ type clientHandler struct{ r *Router }
 
 func (h clientHandler) Request(c *transport.Conn, m *transport.Message) {
 	cc := c.Owner.(*clientConn)
+	h.r.eachRequest(c, m, func(req *ice.Request, owned bool) { cc.handle(m, req, owned) })
+}
+
+// eachRequest calls fn with the request of a Request message (owned: fn
+// takes over m) or with each request of a BatchRequest in turn (not owned:
+// m is released afterwards). A malformed message closes c.
+func (r *Router) eachRequest(c *transport.Conn, m *transport.Message, fn func(req *ice.Request, owned bool)) {
 	if m.Header.Type == ice.BatchRequestMsg {
 		err := ice.ParseBatchRequest(m.Body(), func(req ice.Request) error {
-			cc.handle(m, &req, false)
+			fn(&req, false)
 			return nil
 		})
 		m.Release()
 		if err != nil {
-			h.r.protocolError(c, err)
+			r.protocolError(c, err)
 		}
 		return
 	}
 	req, err := ice.ParseRequest(m.Body())
 	if err != nil {
 		m.Release()
-		h.r.protocolError(c, err)
+		r.protocolError(c, err)
 		return
 	}
-	cc.handle(m, &req, true)
+	fn(&req, true)
 }
 
 func (h clientHandler) Heartbeat(c *transport.Conn) {

@@ -109,10 +109,15 @@ func (r *Router) forwardToServer(s *Session, cc *clientConn, m *transport.Messag
 	strip := !r.cfg.Client.ForwardContext
 	origID := req.ID
 	enc := req.ParamsEncoding()
+	var ovrd string
+	if !opts.twoway {
+		ovrd = overrideKey(req, r.cfg.Client.Buffering)
+	}
 	out := forwardMessage(m, req, owned, strip)
 	// From here on req may point into a released buffer: use origID and enc.
 	if !opts.twoway {
-		if err := conn.Send(out); err != nil {
+		out.Override = ovrd
+		if err := send(s.toServer, outbound{conn: conn, m: out}); err != nil {
 			s.log.Debug("oneway request lost", "error", err)
 		}
 		if origID != 0 {
@@ -123,9 +128,7 @@ func (r *Router) forwardToServer(s *Session, cc *clientConn, m *transport.Messag
 	}
 	s.inflight <- struct{}{}
 	cc.c.DispatchStarted()
-	if err := conn.SendRequest(out, &cc.relay, origID); err != nil {
-		cc.relay.Reply(origID, nil, err)
-	}
+	_ = send(s.toServer, outbound{conn: conn, m: out, target: &cc.relay, tag: origID})
 }
 
 // emptyOK is an OK reply with an empty result in encoding enc.
@@ -203,24 +206,7 @@ type serverHandler struct{ r *Router }
 
 func (h serverHandler) Request(c *transport.Conn, m *transport.Message) {
 	back := c.Owner.(*relay)
-	if m.Header.Type == ice.BatchRequestMsg {
-		err := ice.ParseBatchRequest(m.Body(), func(req ice.Request) error {
-			h.r.forwardToClient(back, m, &req, false)
-			return nil
-		})
-		m.Release()
-		if err != nil {
-			h.r.protocolError(c, err)
-		}
-		return
-	}
-	req, err := ice.ParseRequest(m.Body())
-	if err != nil {
-		m.Release()
-		h.r.protocolError(c, err)
-		return
-	}
-	h.r.forwardToClient(back, m, &req, true)
+	h.r.eachRequest(c, m, func(req *ice.Request, owned bool) { h.r.forwardToClient(back, m, req, owned) })
 }
 
 func (h serverHandler) Heartbeat(*transport.Conn) {}
@@ -252,10 +238,15 @@ func (r *Router) forwardToClient(back *relay, m *transport.Message, req *ice.Req
 	strip := r.cfg.Server == nil || !r.cfg.Server.ForwardContext
 	origID := req.ID
 	enc := req.ParamsEncoding()
+	var ovrd string
+	if !opts.twoway && r.cfg.Server != nil {
+		ovrd = overrideKey(req, r.cfg.Server.Buffering)
+	}
 	out := forwardMessage(m, req, owned, strip)
 	cc := s.client
 	if !opts.twoway {
-		if err := cc.c.Send(out); err != nil {
+		out.Override = ovrd
+		if err := send(s.toClient, outbound{conn: cc.c, m: out}); err != nil {
 			s.log.Debug("oneway callback lost", "error", err)
 		}
 		if origID != 0 {
@@ -264,9 +255,7 @@ func (r *Router) forwardToClient(back *relay, m *transport.Message, req *ice.Req
 		return
 	}
 	back.c.DispatchStarted()
-	if err := cc.c.SendRequest(out, back, origID); err != nil {
-		back.Reply(origID, nil, err)
-	}
+	_ = send(s.toClient, outbound{conn: cc.c, m: out, target: back, tag: origID})
 }
 
 // backendHandler receives what arrives on the router's own outgoing

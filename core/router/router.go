@@ -40,6 +40,16 @@ type Router struct {
 
 	clientListeners []*transport.Listener
 	serverListeners []*transport.Listener
+	adminListeners  []*transport.Listener
+	admin           *iceAdmin // nil without Ice.Admin.Endpoints
+
+	// OnReady, when set before Start, is called with "Glacier2.Client",
+	// "Glacier2.Server" and "Ice.Admin" once each listens, for
+	// Ice.PrintAdapterReady.
+	OnReady func(adapter string)
+
+	shutdownRequested chan struct{}
+	shutdownOnce      sync.Once
 	// Published endpoints put in the proxies the router hands out.
 	clientPublished []ice.Endpoint
 	serverPublished []ice.Endpoint
@@ -87,6 +97,8 @@ func New(cfg *config.Config, log hclog.Logger) (*Router, error) {
 		finderID: ice.Identity{Category: "Ice", Name: "RouterFinder"},
 		conns:    make(map[*transport.Conn]struct{}),
 		defaults: ice.Defaults{Host: cfg.DefaultHost},
+
+		shutdownRequested: make(chan struct{}),
 	}
 	r.sessions = newSessionRegistry()
 	r.controls = newControlRegistry()
@@ -181,13 +193,42 @@ func (r *Router) Start(ctx context.Context) error {
 			return fmt.Errorf("router: server published endpoints: %w", err)
 		}
 	}
+	if r.cfg.IceAdmin != nil {
+		r.admin = newIceAdmin(r)
+		eps, err := r.defaults.ParseEndpoints(r.cfg.IceAdmin.Endpoints)
+		if err != nil {
+			r.closeListeners()
+			return fmt.Errorf("router: admin endpoints %q: %w", r.cfg.IceAdmin.Endpoints, err)
+		}
+		for _, ep := range eps {
+			l, err := transport.Listen(ep, &r.serverOpts, r.serverMonitor)
+			if err != nil {
+				r.closeListeners()
+				return fmt.Errorf("router: admin endpoints: %w", err)
+			}
+			r.adminListeners = append(r.adminListeners, l)
+		}
+	}
+	// glacier2router's admin adapter is ready first, then the client and
+	// server sides; scripts may wait for the lines in that order.
+	for _, l := range r.adminListeners {
+		r.serve(l, adminHandler{r}, nil)
+		r.log.Info("admin object listening", "endpoint", l.Endpoint.String(), "identity", r.admin.id.String())
+	}
+	if len(r.adminListeners) > 0 {
+		r.ready("Ice.Admin")
+	}
 	for _, l := range r.clientListeners {
 		r.serve(l, clientHandler{r}, func(c *transport.Conn) { c.Owner = newClientConn(r, c) })
 		r.log.Info("listening for clients", "endpoint", l.Endpoint.String())
 	}
+	r.ready("Glacier2.Client")
 	for _, l := range r.serverListeners {
 		r.serve(l, serverHandler{r}, func(c *transport.Conn) { c.Owner = &relay{c: c} })
 		r.log.Info("listening for servers", "endpoint", l.Endpoint.String())
+	}
+	if len(r.serverListeners) > 0 {
+		r.ready("Glacier2.Server")
 	}
 	if t := r.cfg.Session.Timeout; t > 0 {
 		r.wg.Add(1)
@@ -196,12 +237,26 @@ func (r *Router) Start(ctx context.Context) error {
 	return nil
 }
 
+func (r *Router) ready(adapter string) {
+	if r.OnReady != nil {
+		r.OnReady(adapter)
+	}
+}
+
+// ShutdownRequested is closed when the admin object's Process.shutdown was
+// called; the owner of the router then shuts it down.
+func (r *Router) ShutdownRequested() <-chan struct{} { return r.shutdownRequested }
+
+func (r *Router) requestShutdown() { r.shutdownOnce.Do(func() { close(r.shutdownRequested) }) }
+
 func (r *Router) serve(l *transport.Listener, h transport.Handler, setup func(*transport.Conn)) {
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
 		_ = l.Serve(h, func(c *transport.Conn) {
-			setup(c)
+			if setup != nil {
+				setup(c)
+			}
 			r.mu.Lock()
 			if r.shutdown {
 				r.mu.Unlock()
@@ -225,6 +280,9 @@ func (r *Router) closeListeners() {
 		_ = l.Close()
 	}
 	for _, l := range r.serverListeners {
+		_ = l.Close()
+	}
+	for _, l := range r.adminListeners {
 		_ = l.Close()
 	}
 }

@@ -28,7 +28,9 @@ type Session struct {
 	table    *RoutingTable
 	filters  *filters
 	controls *sessionControls // nil unless a session manager was given a SessionControl
-	log      hclog.Logger
+	// Paced buffered-mode queues (nil unless a sleep time is configured).
+	toServer, toClient *requestQueue
+	log                hclog.Logger
 
 	lastActivity atomic.Int64
 	destroyed    atomic.Bool
@@ -116,6 +118,10 @@ func (r *Router) newSession(cc *clientConn, user string) *Session {
 		table:    NewRoutingTable(r.cfg.Session.RoutingTableSize),
 		filters:  r.newFilters(user, true),
 		inflight: make(chan struct{}, maxInflightPerSession),
+		toServer: newRequestQueue(r.cfg.Client.Buffering),
+	}
+	if r.cfg.Server != nil {
+		s.toClient = newRequestQueue(r.cfg.Server.Buffering)
 	}
 	s.log = r.log.With("session", s.ID, "user", user)
 	s.touch()
@@ -142,6 +148,8 @@ func (r *Router) destroySession(s *Session, why string) {
 	}
 	r.sessions.remove(s)
 	r.controls.remove(s.controls)
+	s.toServer.close()
+	s.toClient.close()
 	s.client.session.CompareAndSwap(s, nil)
 	s.log.Info("session destroyed", "reason", why)
 	if s.Proxy != nil {

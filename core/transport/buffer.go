@@ -13,7 +13,11 @@ type Message struct {
 	// Buf is the whole message, header included.
 	Buf    []byte
 	Header ice.Header
-	store  []byte // the pooled buffer at full capacity
+	// Override, when set on a oneway request, lets it replace a message
+	// with the same Override still waiting in the write queue (Glacier2's
+	// _ovrd): only the newest of such requests is worth sending.
+	Override string
+	store    []byte // the pooled buffer at full capacity
 	class  int8   // pool class, -1 when not pooled
 }
 
@@ -28,6 +32,7 @@ func (m *Message) Release() {
 		return
 	}
 	m.Buf = nil
+	m.Override = ""
 	if m.class >= 0 {
 		classes[m.class].Put(m)
 	}

@@ -117,6 +117,7 @@ type Conn struct {
 
 	lastActivity atomic.Int64 // unix nanoseconds
 	dispatches   atomic.Int32
+	overrides    atomic.Int64
 
 	// Owner is for the code that accepted or dialled the connection (the
 	// router keeps its per-connection state here). Set it before Start.
@@ -336,6 +337,10 @@ func (c *Conn) enqueue(m *Message, wait bool, target ReplyTarget, tag int32) err
 		c.pending[id] = pendingCall{target: target, tag: tag}
 		binary.LittleEndian.PutUint32(m.Buf[ice.HeaderSize:], uint32(id))
 	}
+	if m.Override != "" && c.override(m) {
+		c.mu.Unlock()
+		return nil
+	}
 	c.queue = append(c.queue, m)
 	c.queued += len(m.Buf)
 	if !c.writing {
@@ -345,6 +350,26 @@ func (c *Conn) enqueue(m *Message, wait bool, target ReplyTarget, tag int32) err
 	c.mu.Unlock()
 	return nil
 }
+
+// override replaces the newest queued message with m's Override by m and
+// reports whether it did; called locked. Messages the writer has taken are
+// no longer in the queue, so an override never reorders or drops what is
+// being sent.
+func (c *Conn) override(m *Message) bool {
+	for i := len(c.queue) - 1; i >= 0; i-- {
+		if old := c.queue[i]; old.Override == m.Override {
+			c.queued += len(m.Buf) - len(old.Buf)
+			c.queue[i] = m
+			old.Release()
+			c.overrides.Add(1)
+			return true
+		}
+	}
+	return false
+}
+
+// Overrides is the number of queued messages replaced by newer ones.
+func (c *Conn) Overrides() int64 { return c.overrides.Load() }
 
 // nextRequestID returns an id in 1..MaxInt32 not in use; called locked.
 func (c *Conn) nextRequestID() int32 {

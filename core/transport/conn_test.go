@@ -307,3 +307,56 @@ func TestACMClosesIdleConnectionsAndHeartbeatsOnDispatch(t *testing.T) {
 		t.Fatalf("got %d heartbeats without a dispatch", hb)
 	}
 }
+
+func TestOverrideReplacesQueuedMessage(t *testing.T) {
+	// Messages still in the write queue are replaced by newer ones with the
+	// same Override; the writer is held off by a peer that does not read.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		nc, _ := ln.Accept()
+		_, _ = nc.Write(ice.ValidateConnectionMessage)
+		accepted <- nc
+	}()
+	addr := ln.Addr().(*net.TCPAddr)
+	opts := &Options{MessageSizeMax: 1 << 20, MaxQueuedBytes: 64 << 20}
+	c, err := Dial(context.Background(), ice.Endpoint{Type: ice.TCPEndpoint, Host: "127.0.0.1", Port: int32(addr.Port)}, opts, &echoHandler{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Abort(nil)
+	peer := <-accepted
+	defer peer.Close()
+	// Fill the socket buffers so later messages stay queued.
+	for i := 0; i < 64; i++ {
+		_ = c.Send(request(0, make([]byte, 256<<10)))
+	}
+	for i := 0; i < 10; i++ {
+		m := request(0, []byte{byte(i)})
+		m.Override = "position"
+		if err := c.Send(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := c.Overrides(); got != 9 {
+		t.Fatalf("%d overrides, want 9", got)
+	}
+	c.mu.Lock()
+	n := 0
+	for _, m := range c.queue {
+		if m.Override == "position" {
+			n++
+			if last := m.Buf[len(m.Buf)-1]; last != 9 {
+				t.Errorf("queued override carries %d, want the newest (9)", last)
+			}
+		}
+	}
+	c.mu.Unlock()
+	if n != 1 {
+		t.Fatalf("%d overriding messages queued, want 1", n)
+	}
+}

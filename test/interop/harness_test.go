@@ -165,6 +165,7 @@ func (p props) args() []string {
 // router is a running router under test.
 type router struct {
 	proxy string // its Glacier2::Router proxy, for Ice.Default.Router
+	proc  *testutil.Process
 }
 
 // env is what a scenario runs with: the router under test.
@@ -200,7 +201,7 @@ func (e *env) router(t *testing.T, p props) *router {
 		proc := testutil.Start(t, testutil.Options{Name: e.kind, Path: e.path, Args: args})
 		err := proc.WaitPort(port, readyTimeout)
 		if err == nil {
-			return &router{proxy: fmt.Sprintf("%s/router:tcp -h 127.0.0.1 -p %d", instanceName, port)}
+			return &router{proxy: fmt.Sprintf("%s/router:tcp -h 127.0.0.1 -p %d", instanceName, port), proc: proc}
 		}
 		// Another process may have taken the port since FreePort saw it free
 		// (glacier2router: "socket exception: Address already in use").

@@ -162,6 +162,24 @@ def scenario_oneway(c):
     c.step("notes", lambda: poll(hello.notes, lambda notes: len(notes) >= len(expected)))
 
 
+def scenario_override(c):
+    """count oneway notes sent at once, each with the same _ovrd context
+    value, then one without: with a sleep time the router sends the first,
+    replaces the queued ones by the newest, and sends the last two."""
+    com = c.communicator()
+    c.session(com)
+    hello = c.hello(com)
+
+    def send():
+        oneway = hello.ice_oneway()
+        for i in range(c.args.count):
+            oneway.note("position-%d" % i, {"_ovrd": "position"})
+        oneway.note("done")
+
+    c.step("send", send)
+    c.step("notes", lambda: poll(hello.notes, lambda notes: "done" in notes, seconds=10))
+
+
 def scenario_exception(c):
     com = c.communicator()
     c.session(com)
@@ -324,6 +342,7 @@ SCENARIOS = {
     "session": scenario_session,
     "echo": scenario_echo,
     "oneway": scenario_oneway,
+    "override": scenario_override,
     "exception": scenario_exception,
     "other": scenario_other,
     "callback": scenario_callback,
