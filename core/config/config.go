@@ -26,6 +26,14 @@ type Config struct {
 	Locator *Locator
 	// IceAdmin is the Ice admin object (Ice.Admin.*), nil when disabled.
 	IceAdmin *IceAdmin
+	// Trace turns on Glacier2's trace categories (Glacier2.Trace.*,
+	// Glacier2.Client.Trace.*, Glacier2.Server.Trace.*): what they cover is
+	// logged at info level, whatever the log level.
+	Trace Trace
+	// ReturnClientProxy makes getClientProxy return a proxy at the client
+	// endpoints instead of null, for pre-3.2 clients
+	// (Glacier2.ReturnClientProxy).
+	ReturnClientProxy bool
 	// PrintAdapterReady prints "<adapter> ready" on stdout once each side
 	// listens (Ice.PrintAdapterReady), as scripts around glacier2router
 	// expect.
@@ -155,6 +163,17 @@ type IceAdmin struct {
 	InstanceName string
 	// Facets limits the facets served (Ice.Admin.Facets); empty means all.
 	Facets []string
+}
+
+// Trace holds Glacier2's trace levels; zero is off.
+type Trace struct {
+	Session        int // sessions created, destroyed, expired
+	RoutingTable   int // 1 proxies added, 2 evictions, 3 both
+	ClientRequest  int // requests routed from clients
+	ServerRequest  int // callbacks routed from servers
+	ClientReject   int // client requests rejected (filters, no session)
+	ClientOverride int // client requests replaced by _ovrd
+	ServerOverride int // callbacks replaced by _ovrd
 }
 
 // Log configures logging.

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"github.com/floe-router/floe/core/ice"
 	"math"
 	"math/big"
 	"os"
@@ -57,14 +58,14 @@ func Parse(src []byte, filename string) (*Config, hcl.Diagnostics) {
 // notYet are the names of section 7 of the design that later versions
 // implement. They are refused with a clear message rather than ignored, so
 // nobody believes a filter or a plugin protects them when it does not.
-var notYet = []string{"filter", "allowed_backends", "script", "plugin", "admin"}
+var notYet = []string{"allowed_backends", "script", "plugin", "admin"}
 
 var (
 	topSchema = &hcl.BodySchema{
 		Attributes: []hcl.AttributeSchema{{Name: "instance_name"}, {Name: "message_size_max"}, {Name: "print_adapter_ready"}},
 		Blocks: []hcl.BlockHeaderSchema{
 			{Type: "client"}, {Type: "server"}, {Type: "session"}, {Type: "auth"}, {Type: "log"},
-			{Type: "locator"}, {Type: "ice_admin"},
+			{Type: "locator"}, {Type: "ice_admin"}, {Type: "filter"},
 		},
 	}
 	clientSchema  = attributes("endpoints", "published_endpoints", "forward_context", "acm_timeout", "buffered", "sleep_time", "always_batch")
@@ -74,6 +75,7 @@ var (
 	logSchema     = attributes("level", "json")
 	locatorSchema = attributes("proxy", "cache_timeout")
 	adminSchema   = attributes("endpoints", "instance_name", "facets")
+	filterSchema  = attributes("categories", "accept_user", "identities", "adapter_ids")
 )
 
 func attributes(names ...string) *hcl.BodySchema {
@@ -153,6 +155,8 @@ func (d *decoder) decode(body *hclsyntax.Body) {
 			d.locator(b)
 		case "ice_admin":
 			d.iceAdmin(b)
+		case "filter":
+			d.filter(b)
 		}
 	}
 
@@ -293,12 +297,48 @@ func (d *decoder) iceAdmin(b *hcl.Block) {
 	if s, ok := d.str(attrs["instance_name"]); ok {
 		a.InstanceName = s
 	}
-	if v, ok := d.value(attrs["facets"], cty.List(cty.String), "a list of facet names"); ok {
-		for _, f := range v.AsValueSlice() {
-			a.Facets = append(a.Facets, f.AsString())
+	a.Facets = d.strings(attrs["facets"])
+	d.cfg.IceAdmin = a
+}
+
+// filter reads the static request filters (Glacier2.Filter.*).
+func (d *decoder) filter(b *hcl.Block) {
+	attrs := d.content(b.Body, filterSchema)
+	f := &d.cfg.Filter
+	f.Categories = d.strings(attrs["categories"])
+	f.AdapterIDs = d.strings(attrs["adapter_ids"])
+	for i, id := range d.strings(attrs["identities"]) {
+		if _, err := ice.ParseIdentity(id); err != nil {
+			d.errorf(attrs["identities"].Expr.Range(), "Invalid identity", "identities[%d] %q is not a valid identity: %v.", i, id, err)
+			continue
+		}
+		f.Identities = append(f.Identities, id)
+	}
+	if s, ok := d.str(attrs["accept_user"]); ok {
+		switch s {
+		case "user":
+			f.AcceptUser = 1
+		case "_user":
+			f.AcceptUser = 2
+		case "":
+		default:
+			d.errorf(attrs["accept_user"].Expr.Range(), "Invalid accept_user",
+				`accept_user is "user" (accept the session's user id as a category) or "_user" (the user id prefixed with "_"), not %q.`, s)
 		}
 	}
-	d.cfg.IceAdmin = a
+}
+
+// strings reads a list of strings.
+func (d *decoder) strings(a *hcl.Attribute) []string {
+	v, ok := d.value(a, cty.List(cty.String), "a list of strings")
+	if !ok {
+		return nil
+	}
+	var out []string
+	for _, e := range v.AsValueSlice() {
+		out = append(out, e.AsString())
+	}
+	return out
 }
 
 func (d *decoder) auth(b *hcl.Block) {

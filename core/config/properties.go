@@ -33,6 +33,18 @@ var mappedGlacier2Properties = []string{
 	"Glacier2.Server.Buffered",
 	"Glacier2.Server.SleepTime",
 	"Glacier2.Server.AlwaysBatch",
+	"Glacier2.ReturnClientProxy",
+	"Glacier2.Filter.Category.Accept",
+	"Glacier2.Filter.Category.AcceptUser",
+	"Glacier2.Filter.AdapterId.Accept",
+	"Glacier2.Filter.Identity.Accept",
+	"Glacier2.Trace.Session",
+	"Glacier2.Trace.RoutingTable",
+	"Glacier2.Client.Trace.Request",
+	"Glacier2.Server.Trace.Request",
+	"Glacier2.Client.Trace.Reject",
+	"Glacier2.Client.Trace.Override",
+	"Glacier2.Server.Trace.Override",
 }
 
 // FromProperties maps Glacier2 properties, as glacier2router reads them, to
@@ -151,6 +163,17 @@ func (m *propertyMapper) mapProperties() {
 		}
 	}
 
+	c.ReturnClientProxy = p.GetAsInt("Glacier2.ReturnClientProxy") > 0
+	m.mapFilters()
+	c.Trace = Trace{
+		Session:        int(p.GetAsInt("Glacier2.Trace.Session")),
+		RoutingTable:   int(p.GetAsInt("Glacier2.Trace.RoutingTable")),
+		ClientRequest:  int(p.GetAsInt("Glacier2.Client.Trace.Request")),
+		ServerRequest:  int(p.GetAsInt("Glacier2.Server.Trace.Request")),
+		ClientReject:   int(p.GetAsInt("Glacier2.Client.Trace.Reject")),
+		ClientOverride: int(p.GetAsInt("Glacier2.Client.Trace.Override")),
+		ServerOverride: int(p.GetAsInt("Glacier2.Server.Trace.Override")),
+	}
 	m.mapIceAdmin()
 	c.PrintAdapterReady = p.GetAsInt("Ice.PrintAdapterReady") > 0
 	c.Properties = make(map[string]string)
@@ -181,6 +204,55 @@ func (m *propertyMapper) mapIceAdmin() {
 	a := &IceAdmin{Endpoints: m.endpoints("Ice.Admin.Endpoints"), InstanceName: p.Get("Ice.Admin.InstanceName")}
 	a.Facets = strings.FieldsFunc(p.Get("Ice.Admin.Facets"), func(r rune) bool { return r == ',' || r == ' ' || r == '\t' })
 	m.cfg.IceAdmin = a
+}
+
+// mapFilters reads Glacier2.Filter.*: whitespace-separated lists in which
+// quotes group a value containing spaces, as Glacier2 splits them.
+func (m *propertyMapper) mapFilters() {
+	p, f := m.props, &m.cfg.Filter
+	f.Categories = splitQuoted(p.Get("Glacier2.Filter.Category.Accept"))
+	switch v := p.GetAsInt("Glacier2.Filter.Category.AcceptUser"); v {
+	case 0, 1, 2:
+		f.AcceptUser = int(v)
+	default:
+		m.errorf("property `Glacier2.Filter.Category.AcceptUser' must be 0, 1 or 2, not %d", v)
+	}
+	f.AdapterIDs = splitQuoted(p.Get("Glacier2.Filter.AdapterId.Accept"))
+	for _, id := range splitQuoted(p.Get("Glacier2.Filter.Identity.Accept")) {
+		if _, err := ice.ParseIdentity(id); err != nil {
+			m.errorf("property `Glacier2.Filter.Identity.Accept': invalid identity `%s': %w", id, err)
+			continue
+		}
+		f.Identities = append(f.Identities, id)
+	}
+}
+
+// splitQuoted splits s at spaces and tabs; a part in single or double
+// quotes may contain them (the quotes are dropped).
+func splitQuoted(s string) []string {
+	var out []string
+	for i := 0; i < len(s); {
+		switch c := s[i]; {
+		case c == ' ' || c == '\t':
+			i++
+		case c == '"' || c == '\'':
+			end := strings.IndexByte(s[i+1:], c)
+			if end < 0 {
+				out = append(out, s[i+1:])
+				return out
+			}
+			out = append(out, s[i+1:i+1+end])
+			i += end + 2
+		default:
+			end := strings.IndexAny(s[i:], " \t")
+			if end < 0 {
+				end = len(s) - i
+			}
+			out = append(out, s[i:i+end])
+			i += end
+		}
+	}
+	return out
 }
 
 // buffering reads <prefix>.Buffered (on by default, as in Glacier2 3.7),

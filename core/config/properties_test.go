@@ -157,9 +157,8 @@ func TestFromProperties(t *testing.T) {
 	}, {
 		name: "Glacier2 properties floe ignores: known, and typos",
 		lines: []string{clientEndpoints, verifier,
-			"Glacier2.Filter.Category.Accept=c1",
 			"Glacier2.SessionManager.Context.x=y",
-			"Glacier2.Client.Trace.Request=1",
+			"Glacier2.Client.ACM.Heartbeat=3",
 			"Glacier2.client.endpoints=tcp -p 1",
 			"Glacier2.SessionTimeOut=30",
 			"Glacier2.Nonsense=1",
@@ -169,8 +168,7 @@ func TestFromProperties(t *testing.T) {
 		},
 		want: base(func(c *Config) {
 			c.Warnings = []string{
-				"property `Glacier2.Client.Trace.Request' is not supported yet, ignored",
-				"property `Glacier2.Filter.Category.Accept' is not supported yet, ignored",
+				"property `Glacier2.Client.ACM.Heartbeat' is not supported yet, ignored",
 				"unknown property `Glacier2.Nonsense', ignored",
 				"property `Glacier2.SessionManager.Context.x' is not supported yet, ignored",
 				"unknown property `Glacier2.SessionTimeOut', ignored; did you mean `Glacier2.SessionTimeout'?",
@@ -298,9 +296,8 @@ func TestFromPropertiesFile(t *testing.T) {
 	want.Auth.AllowAll = true
 	want.Warnings = []string{
 		"permissions verifier `DemoGlacier2/NullPermissionsVerifier' accepts every user and password: use it for development only",
-		"property `Glacier2.Client.Trace.Request' is not supported yet, ignored",
-		"property `Glacier2.Trace.Session' is not supported yet, ignored",
 	}
+	want.Trace = Trace{Session: 1, ClientRequest: 1}
 	if cfg.Properties["Glacier2.InstanceName"] != "DemoGlacier2" || cfg.Properties["Ice.Trace.Network"] != "1" {
 		t.Errorf("properties not kept for the admin facet: %v", cfg.Properties)
 	}

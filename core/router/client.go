@@ -108,7 +108,7 @@ func (cc *clientConn) handle(m *transport.Message, req *ice.Request, owned bool)
 		if owned {
 			m.Release()
 		}
-		r.log.Info("rejecting request: no session is associated with the connection", "conn", cc.c.ID(),
+		r.traceLog(r.log, r.cfg.Trace.ClientReject > 0)("rejecting request: no session is associated with the connection", "conn", cc.c.ID(),
 			"remote", cc.c.RemoteAddr().String(), "identity", req.Identity().String(), "operation", req.Operation())
 		cc.c.Abort(errors.New("request without a session"))
 		return
@@ -131,13 +131,17 @@ func (cc *clientConn) handle(m *transport.Message, req *ice.Request, owned bool)
 		if owned {
 			m.Release()
 		}
-		s.log.Info("rejecting request", "filters", rejectedBy, "identity", req.Identity().String(),
-			"operation", req.Operation())
+		r.traceLog(s.log, r.cfg.Trace.ClientReject > 0)("rejecting request", "filters", rejectedBy,
+			"identity", req.Identity().String(), "operation", req.Operation())
 		if req.ID != 0 {
 			_ = cc.c.Post(transport.MessageFrom(ice.AppendReplyNotExist(nil, req.ID, ice.ReplyObjectNotExist,
 				req.Identity(), "", "")))
 		}
 		return
+	}
+	if r.cfg.Trace.ClientRequest > 0 || s.log.IsTrace() {
+		r.traceLog(s.log, r.cfg.Trace.ClientRequest > 0)("routing", "proxy", proxy.String(),
+			"operation", req.Operation(), "context", req.Context())
 	}
 	r.forwardToServer(s, cc, m, req, owned, proxy, conn)
 }

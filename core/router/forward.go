@@ -234,6 +234,10 @@ func (r *Router) forwardToClient(back *relay, m *transport.Message, req *ice.Req
 		return
 	}
 	s.touch()
+	if r.cfg.Trace.ServerRequest > 0 || s.log.IsTrace() {
+		r.traceLog(s.log, r.cfg.Trace.ServerRequest > 0)("reverse routing", "identity", req.Identity().String(),
+			"operation", req.Operation(), "context", req.Context())
+	}
 	opts := fwdOptions(req, s.log.Warn)
 	strip := r.cfg.Server == nil || !r.cfg.Server.ForwardContext
 	origID := req.ID

@@ -237,6 +237,16 @@ func (r *Router) Start(ctx context.Context) error {
 	return nil
 }
 
+// traceLog is where a Glacier2 trace category's events go: info when the
+// category is on (Glacier2 prints its traces whatever else is configured),
+// debug otherwise.
+func (r *Router) traceLog(log hclog.Logger, on bool) func(msg string, args ...any) {
+	if on {
+		return log.Info
+	}
+	return log.Debug
+}
+
 func (r *Router) ready(adapter string) {
 	if r.OnReady != nil {
 		r.OnReady(adapter)

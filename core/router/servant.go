@@ -180,7 +180,13 @@ func (r *Router) dispatchRouter(c *call) {
 			return
 		}
 		c.ok(func(e *ice.Encoder) {
-			e.WriteProxy(nil)
+			var p *ice.Proxy
+			if r.cfg.ReturnClientProxy {
+				// Pre-3.2 clients need a proxy at the client endpoints.
+				p = &ice.Proxy{Identity: ice.Identity{Name: "dummy"}, Protocol: ice.Protocol10,
+					Encoding: ice.Encoding11, Endpoints: r.clientPublished}
+			}
+			e.WriteProxy(p)
 			if c.enc != ice.Encoding10 {
 				// out optional(1) bool hasRoutingTable = true
 				e.WriteOptionalTag(1, ice.OptionalF1)
@@ -283,8 +289,15 @@ func (r *Router) addProxies(c *call) {
 		return
 	}
 	evicted := s.table.Add(proxies)
-	if len(evicted) > 0 {
-		s.log.Debug("routing table evicted proxies", "count", len(evicted))
+	if lvl := r.cfg.Trace.RoutingTable; lvl == 1 || lvl >= 3 {
+		for _, p := range proxies {
+			if p != nil {
+				s.log.Info("adding proxy to routing table", "proxy", p.String())
+			}
+		}
+	}
+	for _, p := range evicted {
+		r.traceLog(s.log, r.cfg.Trace.RoutingTable >= 2)("evicting proxy from routing table", "proxy", p.String())
 	}
 	c.ok(func(e *ice.Encoder) { e.WriteProxySeq(evicted) })
 }
