@@ -134,8 +134,9 @@ func (cc *clientConn) handle(m *transport.Message, req *ice.Request, owned bool)
 		r.traceLog(s.log, r.cfg.Trace.ClientReject > 0)("rejecting request", "filters", rejectedBy,
 			"identity", req.Identity().String(), "operation", req.Operation())
 		if req.ID != 0 {
-			_ = cc.c.Post(transport.MessageFrom(ice.AppendReplyNotExist(nil, req.ID, ice.ReplyObjectNotExist,
-				req.Identity(), "", "")))
+			// Glacier2 raises it with no facet or operation; Ice's dispatch
+			// then fills in the request's.
+			_ = cc.c.Post(notExist(req, ice.ReplyObjectNotExist, req.Operation()))
 		}
 		return
 	}

@@ -229,7 +229,7 @@ func (r *Router) forwardToClient(back *relay, m *transport.Message, req *ice.Req
 		}
 		r.log.Debug("callback for an unknown category", "identity", req.Identity().String(), "operation", req.Operation())
 		if req.ID != 0 {
-			_ = back.c.Post(notExist(req, ice.ReplyObjectNotExist, ""))
+			_ = back.c.Post(notExist(req, ice.ReplyObjectNotExist, req.Operation()))
 		}
 		return
 	}

@@ -1,6 +1,9 @@
 package interop
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // Glacier2's static request filters: with a filter configured, a request
 // must match one of them or the client gets ObjectNotExistException.
@@ -26,5 +29,31 @@ func init() {
 		})
 		res := client(t, r, "session", "--hello", hello)
 		res.wantErr(t, "sayHello", "::Ice::ObjectNotExistException")
+	}})
+}
+
+func init() {
+	scenarios = append(scenarios, scenario{"session-control-filter", func(t *testing.T, e *env) {
+		hello, _ := server(t, "A")
+		proc := startPython(t, "verifier", "verifier.py", false, "--session-manager", "--accept-identity", "hello-A")
+		manager := waitProxy(t, proc, "SESSIONMANAGER")
+		v := waitProxy(t, proc, "READY")
+		r := e.router(t, props{
+			"Glacier2.PermissionsVerifier": v,
+			"Glacier2.SessionManager":      manager,
+			"Glacier2.Server.Endpoints":    serverEndpoints,
+			"Glacier2.SessionTimeout":      "42",
+		})
+		res := client(t, r, "other", "--hello", hello)
+		res.str(t, "other") // hello-A, admitted by the session manager
+		if err := res.wantErr(t, "otherSayHello", "::Ice::ObjectNotExistException"); !strings.Contains(err.Text, "operation = sayHello") {
+			t.Errorf("ObjectNotExistException does not name the operation: %s", err.Text)
+		}
+		if line, err := proc.WaitLine("SESSION-TIMEOUT ", readyTimeout); err != nil || line != "SESSION-TIMEOUT 42" {
+			t.Errorf("SessionControl.getSessionTimeout: %q %v", line, err)
+		}
+		if line, err := proc.WaitLine("SESSION-IDENTITIES ", readyTimeout); err != nil || line != "SESSION-IDENTITIES ['hello-A']" {
+			t.Errorf("IdentitySet.get: %q %v", line, err)
+		}
 	}})
 }

@@ -32,7 +32,18 @@ class SessionI(Glacier2.Session):
 
 
 class SessionManagerI(Glacier2.SessionManager):
+    def __init__(self, accept_identity=None):
+        self.accept_identity = accept_identity
+
     def create(self, userId, control, current):
+        if self.accept_identity:
+            # Edit the new session's filters through its SessionControl, as
+            # session managers do.
+            if control is None:
+                raise Glacier2.CannotCreateSessionException("no SessionControl")
+            control.identities().add([Ice.stringToIdentity(self.accept_identity)])
+            common.say("SESSION-TIMEOUT", control.getSessionTimeout())
+            common.say("SESSION-IDENTITIES", [Ice.identityToString(i) for i in control.identities().get()])
         session = current.adapter.addWithUUID(SessionI(userId))
         common.say("SESSION-CREATED", userId)
         return Glacier2.SessionPrx.uncheckedCast(session)
@@ -41,13 +52,14 @@ class SessionManagerI(Glacier2.SessionManager):
 def main():
     def options(p):
         p.add_argument("--session-manager", action="store_true", help="also host a session manager")
+        p.add_argument("--accept-identity", help="the session manager admits only this identity, with SessionControl")
 
     args, ice_args = common.parse(__doc__, options)
     with common.communicator(ice_args) as communicator:
         adapter = communicator.createObjectAdapterWithEndpoints("Verifier", "tcp -h 127.0.0.1")
         verifier = adapter.add(VerifierI(), Ice.Identity("verifier", ""))
         if args.session_manager:
-            manager = adapter.add(SessionManagerI(), Ice.Identity("sessionmanager", ""))
+            manager = adapter.add(SessionManagerI(args.accept_identity), Ice.Identity("sessionmanager", ""))
         adapter.activate()
         if args.session_manager:
             common.say("SESSIONMANAGER " + communicator.proxyToString(manager))
