@@ -658,9 +658,7 @@ func TestWSDialAndListen(t *testing.T) {
 			// A graceful close from the client side ends both connections.
 			ctx, cancel = context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
-			start := time.Now()
 			c.Close(ctx)
-			t.Logf("client close took %v", time.Since(start))
 			if !errors.Is(c.Err(), ErrClosed) {
 				t.Errorf("client closed with %v", c.Err())
 			}
@@ -726,5 +724,38 @@ func TestWSDialRefusedUpgrade(t *testing.T) {
 		&Options{MessageSizeMax: 1 << 20}, &echoHandler{}, nil)
 	if err == nil || !strings.Contains(err.Error(), "403") {
 		t.Fatalf("Dial: %v; want the 403 refusal", err)
+	}
+}
+
+func TestWSDialBoundedByEndpointTimeout(t *testing.T) {
+	// A server that accepts TCP connections and never answers the upgrade:
+	// Dial gives up after the endpoint's timeout, as Ice's connect timeout.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		var held []net.Conn // open and silent until the listener closes
+		for {
+			nc, err := ln.Accept()
+			if err != nil {
+				break
+			}
+			held = append(held, nc)
+		}
+		for _, nc := range held {
+			nc.Close()
+		}
+	}()
+	port := ln.Addr().(*net.TCPAddr).Port
+	start := time.Now()
+	_, err = Dial(context.Background(), ice.Endpoint{Type: ice.WSEndpoint, Host: "127.0.0.1", Port: int32(port), Timeout: 300},
+		&Options{MessageSizeMax: 1 << 20}, &echoHandler{}, nil)
+	if err == nil {
+		t.Fatal("Dial succeeded without an upgrade response")
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Fatalf("Dial took %v with a 300 ms endpoint timeout", d)
 	}
 }
