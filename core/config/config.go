@@ -34,6 +34,11 @@ type Config struct {
 	// endpoints instead of null, for pre-3.2 clients
 	// (Glacier2.ReturnClientProxy).
 	ReturnClientProxy bool
+	// Compress overrides every proxy's compression (Ice.Override.Compress):
+	// nil follows the proxies, true always compresses, false never does.
+	Compress *bool
+	// CompressionLevel is the bzip2 block size, 1-9 (Ice.Compression.Level).
+	CompressionLevel int
 	// PrintAdapterReady prints "<adapter> ready" on stdout once each side
 	// listens (Ice.PrintAdapterReady), as scripts around glacier2router
 	// expect.

@@ -164,6 +164,13 @@ func (m *propertyMapper) mapProperties() {
 	}
 
 	c.ReturnClientProxy = p.GetAsInt("Glacier2.ReturnClientProxy") > 0
+	if p.Get("Ice.Override.Compress") != "" {
+		on := p.GetAsInt("Ice.Override.Compress") > 0
+		c.Compress = &on
+	}
+	if p.Get("Ice.Compression.Level") != "" {
+		c.CompressionLevel = int(p.GetAsInt("Ice.Compression.Level"))
+	}
 	m.mapFilters()
 	c.Trace = Trace{
 		Session:        int(p.GetAsInt("Glacier2.Trace.Session")),

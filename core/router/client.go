@@ -26,6 +26,7 @@ type clientConn struct {
 func newClientConn(r *Router, c *transport.Conn) *clientConn {
 	cc := &clientConn{r: r, c: c}
 	cc.relay.c = c
+	cc.relay.r = r
 	cc.relay.onDone = cc.replyDelivered
 	return cc
 }
@@ -158,6 +159,7 @@ func notExist(req *ice.Request, st ice.ReplyStatus, op string) *transport.Messag
 type relay struct {
 	c      *transport.Conn
 	onDone func()
+	r      *Router // for compression; nil compresses at Ice's default level
 }
 
 // Reply implements transport.ReplyTarget.
@@ -167,6 +169,13 @@ func (rl *relay) Reply(origID int32, m *transport.Message, err error) {
 			localExceptionText(err)))
 	} else {
 		putRequestID(m.Buf, origID)
+		if m.Compressed {
+			// It came compressed because the requester accepts it so.
+			m.CompressLevel = 1
+			if rl.r != nil {
+				m.CompressLevel = int8(max(1, min(9, rl.r.cfg.CompressionLevel)))
+			}
+		}
 	}
 	_ = rl.c.Post(m)
 	rl.c.DispatchDone()

@@ -18,15 +18,15 @@ func putRequestID(msg []byte, id int32) {
 // forwardOptions is what the request id and the _fwd context make of a
 // forwarded request.
 type forwardOptions struct {
-	twoway bool
-	secure bool
+	twoway   bool
+	secure   bool
+	compress bool
 }
 
 // fwdOptions applies Glacier2's rules: the request id decides twoway or
 // oneway, then each letter of the _fwd context value overrides it (t
 // twoway; o, d, O, D oneway, datagram and batch forms, which floe sends as
-// oneways over a stream connection; s secure; z compress, which floe
-// accepts and does not need).
+// oneways over a stream connection; s secure; z compress).
 func fwdOptions(req *ice.Request, log func(string, ...any)) forwardOptions {
 	o := forwardOptions{twoway: req.ID != 0}
 	if req.ContextLen() == 0 {
@@ -45,6 +45,7 @@ func fwdOptions(req *ice.Request, log func(string, ...any)) forwardOptions {
 		case 's':
 			o.secure = true
 		case 'z':
+			o.compress = true
 		default:
 			log("unknown forward option", "option", string(c))
 		}
@@ -57,8 +58,14 @@ func fwdOptions(req *ice.Request, log func(string, ...any)) forwardOptions {
 // otherwise a new message. A twoway request's id slot is filled in by
 // SendRequest; a oneway gets id 0. stripContext drops the client's context.
 func forwardMessage(m *transport.Message, req *ice.Request, owned, stripContext bool) *transport.Message {
+	// A sender that accepts compressed replies (status 1 or 2) still does:
+	// the reply comes back compressed and is passed on compressed.
+	status := ice.Uncompressed
+	if m.Compressed || m.Buf[9] != ice.Uncompressed {
+		status = ice.AcceptsCompressedReply
+	}
 	if owned && (!stripContext || req.ContextLen() == 0) {
-		m.Buf[9] = ice.Uncompressed
+		m.Buf[9] = status
 		putRequestID(m.Buf, 0)
 		return m
 	}
@@ -69,7 +76,7 @@ func forwardMessage(m *transport.Message, req *ice.Request, owned, stripContext 
 	}
 	n := ice.HeaderSize + 4 + len(head) + len(ctx) + len(params)
 	out := transport.NewMessage(n)
-	ice.PutHeader(out.Buf, ice.RequestMsg, ice.Uncompressed, n)
+	ice.PutHeader(out.Buf, ice.RequestMsg, status, n)
 	b := out.Buf[ice.HeaderSize:]
 	binary.LittleEndian.PutUint32(b, 0)
 	b = b[4:]
@@ -80,6 +87,19 @@ func forwardMessage(m *transport.Message, req *ice.Request, owned, stripContext 
 		m.Release()
 	}
 	return out
+}
+
+// compress marks m for compression when its connection should compress
+// (its endpoint's -z, the _fwd z option, or Ice.Override.Compress); the
+// connection applies Ice's rule once the request id is in place.
+func (r *Router) compress(m *transport.Message, want bool) *transport.Message {
+	if r.cfg.Compress != nil {
+		want = *r.cfg.Compress
+	}
+	if want {
+		m.CompressLevel = int8(max(1, min(9, r.cfg.CompressionLevel)))
+	}
+	return m
 }
 
 // forwardToServer sends a client's request to the server its routing table
@@ -113,7 +133,7 @@ func (r *Router) forwardToServer(s *Session, cc *clientConn, m *transport.Messag
 	if !opts.twoway {
 		ovrd = overrideKey(req, r.cfg.Client.Buffering)
 	}
-	out := forwardMessage(m, req, owned, strip)
+	out := r.compress(forwardMessage(m, req, owned, strip), opts.compress || conn.Endpoint.Compress)
 	// From here on req may point into a released buffer: use origID and enc.
 	if !opts.twoway {
 		out.Override = ovrd
@@ -246,8 +266,8 @@ func (r *Router) forwardToClient(back *relay, m *transport.Message, req *ice.Req
 	if !opts.twoway && r.cfg.Server != nil {
 		ovrd = overrideKey(req, r.cfg.Server.Buffering)
 	}
-	out := forwardMessage(m, req, owned, strip)
 	cc := s.client
+	out := r.compress(forwardMessage(m, req, owned, strip), opts.compress || cc.c.Endpoint.Compress)
 	if !opts.twoway {
 		out.Override = ovrd
 		if err := send(s.toClient, outbound{conn: cc.c, m: out}); err != nil {

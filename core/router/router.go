@@ -224,7 +224,7 @@ func (r *Router) Start(ctx context.Context) error {
 	}
 	r.ready("Glacier2.Client")
 	for _, l := range r.serverListeners {
-		r.serve(l, serverHandler{r}, func(c *transport.Conn) { c.Owner = &relay{c: c} })
+		r.serve(l, serverHandler{r}, func(c *transport.Conn) { c.Owner = &relay{c: c, r: r} })
 		r.log.Info("listening for servers", "endpoint", l.Endpoint.String())
 	}
 	if len(r.serverListeners) > 0 {

@@ -17,8 +17,14 @@ type Message struct {
 	// with the same Override still waiting in the write queue (Glacier2's
 	// _ovrd): only the newest of such requests is worth sending.
 	Override string
-	store    []byte // the pooled buffer at full capacity
-	class  int8   // pool class, -1 when not pooled
+	// Compressed reports that the message arrived bzip2-compressed (Buf
+	// holds it decompressed).
+	Compressed bool
+	// CompressLevel, when above zero, has the connection send the message
+	// bzip2-compressed at that level, once its request id is in place.
+	CompressLevel int8
+	store         []byte // the pooled buffer at full capacity
+	class         int8   // pool class, -1 when not pooled
 }
 
 // Body is the message after its header.
@@ -33,6 +39,8 @@ func (m *Message) Release() {
 	}
 	m.Buf = nil
 	m.Override = ""
+	m.Compressed = false
+	m.CompressLevel = 0
 	if m.class >= 0 {
 		classes[m.class].Put(m)
 	}

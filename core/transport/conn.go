@@ -219,7 +219,7 @@ func (c *Conn) readLoop() {
 				c.fail(fmt.Errorf("%w: %w", ErrProtocol, err))
 				return
 			}
-			m = &Message{Buf: raw, class: -1}
+			m = &Message{Buf: raw, class: -1, Compressed: true}
 			m.Header, _ = ice.ParseHeader(raw, len(raw))
 		}
 		switch h.Type {
@@ -337,6 +337,21 @@ func (c *Conn) enqueue(m *Message, wait bool, target ReplyTarget, tag int32) err
 		c.pending[id] = pendingCall{target: target, tag: tag}
 		binary.LittleEndian.PutUint32(m.Buf[ice.HeaderSize:], uint32(id))
 	}
+	if m.CompressLevel > 0 {
+		// Compression covers the request id, so it comes after it; it runs
+		// unlocked, and a close meanwhile has already failed the request.
+		c.mu.Unlock()
+		m = compressMessage(m)
+		c.mu.Lock()
+		if c.state == stateClosed {
+			c.mu.Unlock()
+			m.Release()
+			if target != nil {
+				return nil
+			}
+			return c.err
+		}
+	}
 	if m.Override != "" && c.override(m) {
 		c.mu.Unlock()
 		return nil
@@ -349,6 +364,25 @@ func (c *Conn) enqueue(m *Message, wait bool, target ReplyTarget, tag int32) err
 	}
 	c.mu.Unlock()
 	return nil
+}
+
+// compressMessage returns m compressed as Ice does from 100 bytes, or only
+// flagged as accepting a compressed reply below that; on failure, m as it
+// is.
+func compressMessage(m *Message) *Message {
+	if len(m.Buf) < ice.CompressThreshold {
+		m.Buf[9] = ice.AcceptsCompressedReply
+		m.CompressLevel = 0
+		return m
+	}
+	b, err := ice.Compress(m.Buf, int(m.CompressLevel))
+	if err != nil {
+		m.CompressLevel = 0
+		return m
+	}
+	out := &Message{Buf: b, Header: m.Header, Override: m.Override, class: -1}
+	m.Release()
+	return out
 }
 
 // override replaces the newest queued message with m's Override by m and

@@ -360,3 +360,41 @@ func TestOverrideReplacesQueuedMessage(t *testing.T) {
 		t.Fatalf("%d overriding messages queued, want 1", n)
 	}
 }
+
+// compressedSeen records whether requests arrived compressed.
+type compressedSeen struct {
+	echoHandler
+	seen chan bool
+}
+
+func (h *compressedSeen) Request(c *Conn, m *Message) {
+	h.seen <- m.Compressed
+	h.echoHandler.Request(c, m)
+}
+
+func TestCompressLevelCompressesAfterTheRequestID(t *testing.T) {
+	opts := &Options{MessageSizeMax: 1 << 20}
+	server := &compressedSeen{seen: make(chan bool, 2)}
+	l := listen(t, opts, server, nil)
+	c, err := Dial(context.Background(), l.Endpoint, opts, &echoHandler{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Abort(nil)
+	for _, size := range []int{10, 5000} {
+		m := request(1, make([]byte, size))
+		m.CompressLevel = 1
+		target := make(chanTarget, 1)
+		if err := c.SendRequest(m, target, 9); err != nil {
+			t.Fatal(err)
+		}
+		r := <-target
+		if r.err != nil || r.tag != 9 {
+			t.Fatalf("size %d: %+v", size, r)
+		}
+		r.m.Release()
+		if got, want := <-server.seen, size >= 100; got != want {
+			t.Errorf("size %d: arrived compressed %v, want %v", size, got, want)
+		}
+	}
+}
