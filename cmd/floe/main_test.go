@@ -84,7 +84,7 @@ const invalid = `client {
   forward_context = "maybe"
 }
 filter {
-  categories = ["c1"]
+  categories = 7
 }
 `
 
@@ -101,9 +101,9 @@ func TestValidateReportsEveryMistake(t *testing.T) {
 ` + path + `:2:21: error: Incorrect attribute value type; Inappropriate value for attribute "forward_context": a bool is required.
       forward_context = "maybe"
                         ^^^^^^^
-` + path + `:4:1: error: Not supported yet; The filter block is not supported by this version of floe yet; a later version implements it. Remove it to use this configuration now.
-    filter {
-    ^^^^^^
+` + path + `:5:16: error: Incorrect attribute value type; Inappropriate value for attribute "categories": a list of strings required.
+      categories = 7
+                   ^
 `
 	if !strings.HasPrefix(r.stderr, want) {
 		t.Errorf("stderr:\n%s\nwant it to start with:\n%s", r.stderr, want)
@@ -116,7 +116,7 @@ func TestValidateReportsEveryMistake(t *testing.T) {
 func TestRunWithBadConfig(t *testing.T) {
 	path := writeFile(t, "floe.hcl", invalid)
 	r := runCLI(t, nil, nil, "floe", "run", "--config", path)
-	if r.code != exitUsage || r.served != nil || !strings.Contains(r.stderr, path+":4:1: error: Not supported yet") {
+	if r.code != exitUsage || r.served != nil || !strings.Contains(r.stderr, path+":5:16: error: Incorrect attribute value type") {
 		t.Errorf("exit %d\nstderr:\n%s", r.code, r.stderr)
 	}
 }

@@ -234,7 +234,10 @@ func (d *Decoder) Context() (Context, error) {
 	if err != nil || n == 0 {
 		return nil, err
 	}
-	ctx := make(Context, n)
+	// The size is checked against the bytes left, but a map sized for it
+	// up front would still cost far more than the input: hint a little and
+	// let the map grow as entries really decode.
+	ctx := make(Context, min(n, 16))
 	for i := 0; i < n; i++ {
 		k, err := d.String()
 		if err != nil {

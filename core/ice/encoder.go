@@ -3,6 +3,7 @@ package ice
 import (
 	"encoding/binary"
 	"math"
+	"slices"
 )
 
 // Encoder appends Ice-encoded values to a byte slice. The zero value is ready
@@ -98,14 +99,25 @@ func (e *Encoder) WriteFacet(facet string) {
 	e.WriteString(facet)
 }
 
-// WriteContext writes a context. Entries are written in map order; Ice
-// does not depend on the order of context entries.
+// WriteContext writes a context with its entries in key order, as Ice's
+// C++ runtime (a std::map) does, so the bytes are deterministic and match
+// what Ice itself sends for the same context.
 func (e *Encoder) WriteContext(ctx Context) {
 	e.WriteSize(len(ctx))
-	for k, v := range ctx {
+	for _, k := range sortedKeys(ctx) {
 		e.WriteString(k)
-		e.WriteString(v)
+		e.WriteString(ctx[k])
 	}
+}
+
+// sortedKeys returns the keys of ctx in order.
+func sortedKeys(ctx Context) []string {
+	keys := make([]string, 0, len(ctx))
+	for k := range ctx {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }
 
 // StartEncapsulation writes an encapsulation header with a placeholder size

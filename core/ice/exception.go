@@ -2,11 +2,9 @@ package ice
 
 import "encoding/binary"
 
-// Slice flags of the 1.1 encoding.
+// Slice flags of the 1.1 encoding. Bits 0-1 (type id as string 1, index 2
+// or compact id 3) are used by class slices only.
 const (
-	flagHasTypeIDString     = 0x01
-	flagHasTypeIDIndex      = 0x02
-	flagHasTypeIDCompact    = 0x03
 	flagHasOptionalMembers  = 0x04
 	flagHasIndirectionTable = 0x08
 	flagHasSliceSize        = 0x10
@@ -41,8 +39,9 @@ func AppendUserException(b []byte, enc Version, format Format, typeID string, wr
 		}
 		binary.LittleEndian.PutUint32(e.b[sizeAt:], uint32(e.Len()-sizeAt))
 	} else {
-		// Exception slices always carry their type id as a string, and Ice
-		// does not flag it (the type id flags are for class slices).
+		// Exception slices always carry their type id as a string, and
+		// Ice leaves the type-id bits of the flags at zero for them (those
+		// bits are for class slices).
 		flags := byte(flagIsLastSlice)
 		if format == SlicedFormat {
 			flags |= flagHasSliceSize
@@ -83,6 +82,9 @@ func ParseUserException(encaps []byte) (UserExceptionSlice, error) {
 	if err != nil {
 		return UserExceptionSlice{}, err
 	}
+	if !supportedEncoding(enc) {
+		return UserExceptionSlice{}, malformed("user exception in unsupported encoding %v", enc)
+	}
 	d = Decoder{b: body, Encoding: enc}
 	if enc == Encoding10 {
 		if _, err := d.Bool(); err != nil {
@@ -106,8 +108,8 @@ func ParseUserException(encaps []byte) (UserExceptionSlice, error) {
 	if err != nil {
 		return UserExceptionSlice{}, err
 	}
-	// The type id of an exception slice is always a string, whatever the
-	// type id bits say (Ice leaves them clear).
+	// Like Ice, read the type id as a string whatever the type-id bits say:
+	// they are zero in exception slices.
 	id, err := d.String()
 	if err != nil {
 		return UserExceptionSlice{}, err

@@ -78,7 +78,9 @@ func ParseHeader(b []byte, max int) (Header, error) {
 	if [4]byte(b[0:4]) != magic {
 		return Header{}, malformed("bad magic % x", b[0:4])
 	}
-	if b[4] != 1 {
+	// Like Ice, accept only protocol 1.0: a higher minor is a protocol this
+	// side does not speak.
+	if b[4] != 1 || b[5] != 0 {
 		return Header{}, malformed("unsupported protocol version %d.%d", b[4], b[5])
 	}
 	if b[6] != 1 || b[7] != 0 {
@@ -147,6 +149,9 @@ func Decompress(msg []byte, max int) ([]byte, error) {
 	if len(msg) < HeaderSize+4 {
 		return nil, truncated("compressed message", HeaderSize+4, len(msg))
 	}
+	if size := int(binary.LittleEndian.Uint32(msg[10:14])); size != len(msg) {
+		return nil, malformed("compressed message of %d bytes has header size %d", len(msg), size)
+	}
 	if max <= 0 {
 		max = DefaultMessageSizeMax
 	}
@@ -165,10 +170,14 @@ func Decompress(msg []byte, max int) ([]byte, error) {
 	if _, err := io.ReadFull(r, out[HeaderSize:]); err != nil {
 		return nil, malformed("bzip2 body: %v", err)
 	}
-	// The stream must end where the declared size says.
+	// The stream must end where the declared size says, and end whole: the
+	// end-of-stream marker carries the checksum of everything inflated.
 	var one [1]byte
-	if n, _ := r.Read(one[:]); n != 0 {
+	switch n, err := r.Read(one[:]); {
+	case n != 0:
 		return nil, malformed("bzip2 body is longer than the declared %d bytes", total)
+	case err != io.EOF:
+		return nil, malformed("bzip2 body does not end properly: %v", err)
 	}
 	return out, nil
 }

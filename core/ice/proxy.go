@@ -160,6 +160,11 @@ func (d *Decoder) endpoint(e *Endpoint) error {
 	if err != nil {
 		return err
 	}
+	// Ice checks the encoding of every endpoint encapsulation, opaque ones
+	// included, and rejects what it does not support (1.0 and 1.1 only).
+	if !supportedEncoding(enc) {
+		return malformed("endpoint of type %d in unsupported encoding %v", t, enc)
+	}
 	*e = Endpoint{Type: t, Encoding: enc}
 	if !e.Known() {
 		e.Raw = body

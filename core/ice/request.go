@@ -271,7 +271,9 @@ func AppendRequestMessage(b []byte, s RequestSpec) []byte {
 // whole context into a map.
 func AppendContext(b []byte, enc []byte, set Context, remove []string) []byte {
 	d := Decoder{b: enc}
-	n, _ := d.Size()
+	// enc is normally a context ParseRequest checked; SeqSize still keeps
+	// a bad size from sizing the allocation below.
+	n, _ := d.SeqSize(2)
 	type kv struct{ k, v []byte }
 	kept := make([]kv, 0, n+len(set))
 	for i := 0; i < n; i++ {
@@ -297,9 +299,9 @@ func AppendContext(b []byte, enc []byte, set Context, remove []string) []byte {
 		e.WriteStringBytes(p.k)
 		e.WriteStringBytes(p.v)
 	}
-	for k, v := range set {
+	for _, k := range sortedKeys(set) {
 		e.WriteString(k)
-		e.WriteString(v)
+		e.WriteString(set[k])
 	}
 	return e.b
 }

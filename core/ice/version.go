@@ -26,3 +26,7 @@ func ParseVersion(s string) (Version, error) {
 	}
 	return Version{byte(major), byte(minor)}, nil
 }
+
+// supportedEncoding reports whether enc is an encoding Ice 3.7 reads (1.0 or
+// 1.1); Ice rejects encapsulations in any other.
+func supportedEncoding(enc Version) bool { return enc.Major == 1 && enc.Minor <= 1 }

@@ -23,12 +23,18 @@ type call struct {
 	ctx    ice.Context
 	ident  ice.Identity
 	facet  string
+	// compress: the request accepts a compressed reply, so the reply is
+	// compressed from 100 bytes (and flagged below), as Ice replies.
+	compress bool
 }
 
 func (c *call) reply(m *transport.Message) {
 	if c.id == 0 {
 		m.Release()
 		return
+	}
+	if c.compress {
+		m.CompressLevel = 1
 	}
 	_ = c.conn.Post(m)
 }
@@ -87,6 +93,7 @@ func newCall(conn *transport.Conn, m *transport.Message, req *ice.Request, owned
 	c := &call{
 		conn: conn, id: req.ID, op: req.Operation(), enc: req.ParamsEncoding(),
 		params: slices.Clone(req.ParamsBody()), ident: req.Identity(), facet: req.Facet(),
+		compress: m.Compressed || m.Buf[9] != ice.Uncompressed,
 	}
 	if req.ContextLen() > 0 {
 		c.ctx = req.Context()

@@ -165,6 +165,7 @@ func (p props) args() []string {
 // router is a running router under test.
 type router struct {
 	proxy string // its Glacier2::Router proxy, for Ice.Default.Router
+	port  int    // its client port
 	proc  *testutil.Process
 }
 
@@ -193,15 +194,17 @@ func (e *env) router(t *testing.T, p props) *router {
 		port := testutil.FreePort(t)
 		all := props{
 			"Glacier2.InstanceName":     instanceName,
-			"Glacier2.Client.Endpoints": fmt.Sprintf("tcp -h 127.0.0.1 -p %d", port),
+			"Glacier2.Client.Endpoints": "tcp -h 127.0.0.1 -p %[1]d",
 		}
 		maps.Copy(all, p)
+		// A scenario may give its own client endpoints, with %[1]d for the port.
+		all["Glacier2.Client.Endpoints"] = fmt.Sprintf(all["Glacier2.Client.Endpoints"], port)
 		args := append(slices.Clone(e.prefix), all.args()...)
 		t.Logf("%s %q", e.path, args)
 		proc := testutil.Start(t, testutil.Options{Name: e.kind, Path: e.path, Args: args})
 		err := proc.WaitPort(port, readyTimeout)
 		if err == nil {
-			return &router{proxy: fmt.Sprintf("%s/router:tcp -h 127.0.0.1 -p %d", instanceName, port), proc: proc}
+			return &router{proxy: fmt.Sprintf("%s/router:tcp -h 127.0.0.1 -p %d", instanceName, port), port: port, proc: proc}
 		}
 		// Another process may have taken the port since FreePort saw it free
 		// (glacier2router: "socket exception: Address already in use").

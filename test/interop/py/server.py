@@ -81,6 +81,7 @@ class HelloI(FloeTest.Hello):
 def main():
     def options(p):
         p.add_argument("--name", default="A", help="names the objects hello-NAME and other-NAME")
+        p.add_argument("--host", default="127.0.0.1", help="the address to listen on")
         p.add_argument("--adapter-id", help="registers the adapter with Ice.Default.Locator under this id")
         p.add_argument("--well-known", action="store_true",
                        help="also registers hello-NAME as a well-known object with the IceGrid registry")
@@ -90,7 +91,7 @@ def main():
     if args.adapter_id:
         defaults["Hello.AdapterId"] = args.adapter_id
     with common.communicator(ice_args, defaults) as communicator:
-        adapter = communicator.createObjectAdapterWithEndpoints("Hello", "tcp -h 127.0.0.1")
+        adapter = communicator.createObjectAdapterWithEndpoints("Hello", "tcp -h \"%s\"" % args.host)
         notes = Notes()
         hello_id = Ice.Identity("hello-" + args.name, "")
         other_id = Ice.Identity("other-" + args.name, "")
