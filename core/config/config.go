@@ -21,9 +21,15 @@ type Config struct {
 	Session Session
 	Auth    Auth
 	Filter  Filter
+	// TLS configures the ssl transport; nil when not configured.
+	TLS *TLS
 	// Locator, when set, resolves indirect proxies (obj@Adapter) and
 	// well-known objects, as Ice.Default.Locator does (an IceGrid registry).
 	Locator *Locator
+	// AllowedBackends are the only addresses a hook, script or plugin may
+	// send requests to ("10.0.0.0/8:10000-10100", "192.168.1.7:443",
+	// "::1/128:*"); empty means rewriting is refused.
+	AllowedBackends []string
 	// IceAdmin is the Ice admin object (Ice.Admin.*), nil when disabled.
 	IceAdmin *IceAdmin
 	// Trace turns on Glacier2's trace categories (Glacier2.Trace.*,
@@ -83,6 +89,11 @@ type Client struct {
 	// ACMDisabled (any negative value) turns the idle check off, as
 	// Glacier2.Client.ACM.Timeout=0 does.
 	ACMTimeout time.Duration
+	// AddConnectionContext is Glacier2.AddConnectionContext: above 0, the
+	// client connection's facts (_con.type, _con.remoteAddress, ...,
+	// _con.peerCert) are added to the context of the verifier and session
+	// manager calls; at 1, to the requests forwarded for the session too.
+	AddConnectionContext int
 	// Buffering is the buffered mode of requests from clients to servers.
 	Buffering Buffering
 }
@@ -133,6 +144,19 @@ type Auth struct {
 	// SessionManager is the stringified proxy of a remote
 	// Glacier2::SessionManager; its session proxy is returned to clients.
 	SessionManager string
+
+	// AllowAllSSL is the built-in <instance>/NullSSLPermissionsVerifier:
+	// createSessionFromSecureConnection succeeds for every client of an
+	// ssl endpoint. For development.
+	AllowAllSSL bool
+	// SSLVerifier is the stringified proxy of a remote
+	// Glacier2::SSLPermissionsVerifier, which authorizes
+	// createSessionFromSecureConnection from the client's certificate.
+	SSLVerifier string
+	// SSLSessionManager is the stringified proxy of a remote
+	// Glacier2::SSLSessionManager, for sessions created from secure
+	// connections.
+	SSLSessionManager string
 }
 
 // Filter holds the static request filters every session starts with

@@ -58,20 +58,22 @@ func Parse(src []byte, filename string) (*Config, hcl.Diagnostics) {
 // notYet are the names of section 7 of the design that later versions
 // implement. They are refused with a clear message rather than ignored, so
 // nobody believes a filter or a plugin protects them when it does not.
-var notYet = []string{"allowed_backends", "script", "plugin", "admin"}
+var notYet = []string{"script", "plugin", "admin"}
 
 var (
 	topSchema = &hcl.BodySchema{
-		Attributes: []hcl.AttributeSchema{{Name: "instance_name"}, {Name: "message_size_max"}, {Name: "print_adapter_ready"}},
+		Attributes: []hcl.AttributeSchema{{Name: "instance_name"}, {Name: "message_size_max"}, {Name: "print_adapter_ready"}, {Name: "allowed_backends"}},
 		Blocks: []hcl.BlockHeaderSchema{
 			{Type: "client"}, {Type: "server"}, {Type: "session"}, {Type: "auth"}, {Type: "log"},
-			{Type: "locator"}, {Type: "ice_admin"}, {Type: "filter"},
+			{Type: "locator"}, {Type: "ice_admin"}, {Type: "filter"}, {Type: "tls"},
 		},
 	}
-	clientSchema  = attributes("endpoints", "published_endpoints", "forward_context", "acm_timeout", "buffered", "sleep_time", "always_batch")
+	clientSchema = attributes("endpoints", "published_endpoints", "forward_context", "acm_timeout", "buffered", "sleep_time", "always_batch",
+		"add_connection_context")
 	serverSchema  = attributes("endpoints", "published_endpoints", "forward_context", "buffered", "sleep_time", "always_batch")
 	sessionSchema = attributes("timeout", "routing_table_size")
-	authSchema    = attributes("passwords_file", "verifier", "session_manager", "allow_all")
+	authSchema    = attributes("passwords_file", "verifier", "session_manager", "allow_all",
+		"ssl_verifier", "ssl_session_manager", "allow_all_ssl")
 	logSchema     = attributes("level", "json")
 	locatorSchema = attributes("proxy", "cache_timeout")
 	adminSchema   = attributes("endpoints", "instance_name", "facets")
@@ -131,6 +133,15 @@ func (d *decoder) decode(body *hclsyntax.Body) {
 	}
 
 	d.cfg.PrintAdapterReady, _ = d.boolean(content.Attributes["print_adapter_ready"])
+	if a := content.Attributes["allowed_backends"]; a != nil {
+		for _, b := range d.strings(a) {
+			if _, err := ParseAllowedBackend(b); err != nil {
+				d.errorf(a.Expr.Range(), "Invalid allowed backend", "%v.", err)
+				continue
+			}
+			d.cfg.AllowedBackends = append(d.cfg.AllowedBackends, b)
+		}
+	}
 
 	blocks := map[string]*hcl.Block{}
 	for _, b := range content.Blocks {
@@ -151,6 +162,8 @@ func (d *decoder) decode(body *hclsyntax.Body) {
 			d.auth(b)
 		case "log":
 			d.log(b)
+		case "tls":
+			d.tls(b)
 		case "locator":
 			d.locator(b)
 		case "ice_admin":
@@ -159,6 +172,7 @@ func (d *decoder) decode(body *hclsyntax.Body) {
 			d.filter(b)
 		}
 	}
+	d.checkSSLEndpoints(blocks)
 
 	if blocks["client"] == nil {
 		d.errorf(file, "Missing client endpoints",
@@ -210,6 +224,9 @@ func (d *decoder) client(b *hcl.Block) {
 		if t == 0 {
 			c.ACMTimeout = ACMDisabled
 		}
+	}
+	if n, ok := d.integer(attrs["add_connection_context"], 0, 2, "(0 none, 1 all, 2 authentication only)"); ok {
+		c.AddConnectionContext = int(n)
 	}
 	c.Buffering = d.buffering(attrs)
 }
@@ -349,33 +366,45 @@ func (d *decoder) auth(b *hcl.Block) {
 		d.errorf(passwords.NameRange, "Not supported yet",
 			"passwords_file (Glacier2.CryptPasswords) is not supported by this version of floe yet; a later version implements it. Use a verifier for now.")
 	}
-	if s, ok := d.str(attrs["verifier"]); ok && s != "" {
-		if _, err := checkProxy(s); err != nil {
-			d.errorf(attrs["verifier"].Expr.Range(), "Invalid verifier proxy", "%q is not a valid proxy: %v.", s, err)
-		}
-		a.Verifier = s
+	a.Verifier = d.proxy(attrs["verifier"], "verifier")
+	a.SessionManager = d.proxy(attrs["session_manager"], "session manager")
+	a.AllowAll = d.allowAll(attrs["allow_all"], a.Verifier != "",
+		"allow_all accepts every user the verifier would refuse; set either verifier or allow_all, not both.",
+		"allow_all accepts every user and password: use it for development only.")
+	d.sslAuth(attrs)
+	if a.Verifier == "" && passwords == nil && !a.hasSSLAuth() && !a.AllowAll {
+		d.errorf(b.DefRange, "No authentication configured", noAuthDetail)
 	}
-	if s, ok := d.str(attrs["session_manager"]); ok && s != "" {
-		if _, err := checkProxy(s); err != nil {
-			d.errorf(attrs["session_manager"].Expr.Range(), "Invalid session manager proxy", "%q is not a valid proxy: %v.", s, err)
-		}
-		a.SessionManager = s
+}
+
+// proxy reads a stringified proxy; what names it in the diagnostic.
+func (d *decoder) proxy(a *hcl.Attribute, what string) string {
+	s, ok := d.str(a)
+	if !ok || s == "" {
+		return ""
 	}
-	a.AllowAll, _ = d.boolean(attrs["allow_all"])
+	if _, err := checkProxy(s); err != nil {
+		d.errorf(a.Expr.Range(), "Invalid "+what+" proxy", "%q is not a valid proxy: %v.", s, err)
+	}
+	return s
+}
+
+// allowAll reads a development setting that accepts everyone: an error
+// (conflict) next to a configured verifier, a warning (warning) otherwise.
+func (d *decoder) allowAll(a *hcl.Attribute, withVerifier bool, conflict, warning string) bool {
+	on, _ := d.boolean(a)
 	switch {
-	case a.AllowAll && a.Verifier != "":
-		d.errorf(attrs["allow_all"].Expr.Range(), "Conflicting authentication",
-			"allow_all accepts every user the verifier would refuse; set either verifier or allow_all, not both.")
-	case a.AllowAll:
+	case on && withVerifier:
+		d.errorf(a.Expr.Range(), "Conflicting authentication", "%s", conflict)
+	case on:
 		d.diags = append(d.diags, &hcl.Diagnostic{
 			Severity: hcl.DiagWarning,
 			Summary:  "Development setting",
-			Detail:   "allow_all accepts every user and password: use it for development only.",
-			Subject:  attrs["allow_all"].Expr.Range().Ptr(),
+			Detail:   warning,
+			Subject:  a.Expr.Range().Ptr(),
 		})
-	case a.Verifier == "" && passwords == nil:
-		d.errorf(b.DefRange, "No authentication configured", noAuthDetail)
 	}
+	return on
 }
 
 func (d *decoder) log(b *hcl.Block) {

@@ -129,18 +129,23 @@ func TestParseFullExample(t *testing.T) {
 	want := &Config{
 		InstanceName: "DemoGlacier2",
 		Client: Client{
-			Endpoints:          "tcp -h 0.0.0.0 -p 4063 : ssl -h 0.0.0.0 -p 4064 : wss -h 0.0.0.0 -p 4065",
-			PublishedEndpoints: "tcp -h router.example.com -p 4063",
-			ForwardContext:     true,
-			ACMTimeout:         45 * time.Second,
+			Endpoints:            "tcp -h 0.0.0.0 -p 4063 : ssl -h 0.0.0.0 -p 4064 : wss -h 0.0.0.0 -p 4065",
+			PublishedEndpoints:   "tcp -h router.example.com -p 4063",
+			ForwardContext:       true,
+			ACMTimeout:           45 * time.Second,
+			AddConnectionContext: 1,
 		},
-		Server:         &Server{Endpoints: "tcp -h 10.0.0.1", PublishedEndpoints: "tcp -h 10.0.0.1 -p 4070", ForwardContext: true},
-		Session:        Session{Timeout: 30 * time.Second, RoutingTableSize: 500},
-		Auth:           Auth{Verifier: "Verifier:tcp -h 10.0.0.2 -p 10000", SessionManager: "SessionManager:tcp -h 10.0.0.2 -p 10001"},
+		Server:  &Server{Endpoints: "tcp -h 10.0.0.1", PublishedEndpoints: "tcp -h 10.0.0.1 -p 4070", ForwardContext: true},
+		Session: Session{Timeout: 30 * time.Second, RoutingTableSize: 500},
+		Auth: Auth{Verifier: "Verifier:tcp -h 10.0.0.2 -p 10000", SessionManager: "SessionManager:tcp -h 10.0.0.2 -p 10001",
+			SSLVerifier: "SSLVerifier:tcp -h 10.0.0.2 -p 10000", SSLSessionManager: "SSLSessionManager:tcp -h 10.0.0.2 -p 10001"},
+		TLS: &TLS{CertFile: []string{"testdata/tls/server.p12"}, Password: "password", CAFile: "testdata/tls/ca.pem",
+			VerifyPeer: 1, CheckCertName: true, VerifyDepthMax: 5},
 		MessageSizeMax: 2048 * 1024,
 		Log:            Log{Level: "debug", JSON: true},
 		Source:         "testdata/full.hcl",
 	}
+	checkLoaded(t, got.TLS, "CN=router,O=floe tests", 2)
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got  %+v\nwant %+v", got, want)
 	}
@@ -193,7 +198,7 @@ func TestParseDiagnostics(t *testing.T) {
 			`test.hcl:11:3: error: Unsupported argument; An argument named "levle" is not expected here. Did you mean "level"?`,
 		},
 	}, {
-		name: "blocks of later versions are refused, all of them (filter is supported)",
+		name: "blocks of later versions are refused, all of them (filter and allowed_backends are supported)",
 		src: minimal + `filter {
   categories = ["c1"]
 }
@@ -212,7 +217,6 @@ admin {
 }
 `,
 		want: []string{
-			`test.hcl:11:1: error: Not supported yet; allowed_backends is not supported by this version of floe yet; a later version implements it. Remove it to use this configuration now.`,
 			`test.hcl:12:1: error: Not supported yet; The script block is not supported by this version of floe yet; a later version implements it. Remove it to use this configuration now.`,
 			`test.hcl:15:1: error: Not supported yet; The plugin block is not supported by this version of floe yet; a later version implements it. Remove it to use this configuration now.`,
 			`test.hcl:21:1: error: Not supported yet; The admin block is not supported by this version of floe yet; a later version implements it. Remove it to use this configuration now.`,

@@ -27,6 +27,9 @@ var mappedGlacier2Properties = []string{
 	"Glacier2.SessionManager",
 	"Glacier2.SessionTimeout",
 	"Glacier2.RoutingTable.MaxSize",
+	"Glacier2.SSLPermissionsVerifier",
+	"Glacier2.SSLSessionManager",
+	"Glacier2.AddConnectionContext",
 	"Glacier2.Client.Buffered",
 	"Glacier2.Client.SleepTime",
 	"Glacier2.Client.AlwaysBatch",
@@ -197,6 +200,7 @@ func (m *propertyMapper) mapProperties() {
 	}
 
 	m.mapAuth()
+	m.mapTLS()
 }
 
 // mapIceAdmin follows Ice 3.7: the admin object exists when
@@ -326,10 +330,11 @@ func (m *propertyMapper) mapAuth() {
 			c.Auth.SessionManager = v
 		}
 	}
-	if p.Get("Glacier2.PermissionsVerifier") == "" {
+	m.mapSSLAuth()
+	if p.Get("Glacier2.PermissionsVerifier") == "" && p.Get("Glacier2.SSLPermissionsVerifier") == "" {
 		msg := "Glacier2 requires a permissions verifier or password file"
 		var unsupported []string
-		for _, k := range []string{"Glacier2.CryptPasswords", "Glacier2.SSLPermissionsVerifier"} {
+		for _, k := range []string{"Glacier2.CryptPasswords"} {
 			if p.Get(k) != "" {
 				unsupported = append(unsupported, "`"+k+"'")
 			}

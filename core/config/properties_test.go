@@ -228,12 +228,11 @@ func TestFromPropertiesErrors(t *testing.T) {
 		want:  []string{"Glacier2 requires a permissions verifier or password file"},
 	}, {
 		name:  "authenticators floe does not support yet are named",
-		lines: []string{clientEndpoints, "Glacier2.CryptPasswords=passwords", "Glacier2.SSLPermissionsVerifier=Glacier2/NullSSLPermissionsVerifier"},
+		lines: []string{clientEndpoints, "Glacier2.CryptPasswords=passwords"},
 		want: []string{"Glacier2 requires a permissions verifier or password file " +
-			"(`Glacier2.CryptPasswords' and `Glacier2.SSLPermissionsVerifier': not supported by this version of floe yet)"},
+			"(`Glacier2.CryptPasswords': not supported by this version of floe yet)"},
 		warnings: []string{
 			"property `Glacier2.CryptPasswords' is not supported yet, ignored",
-			"property `Glacier2.SSLPermissionsVerifier' is not supported yet, ignored",
 		},
 	}, {
 		name: "bad strings",

@@ -36,9 +36,13 @@ func checkProxy(s string) (*ice.Proxy, error) {
 	return p, nil
 }
 
-// nullVerifierName is the name of Glacier2's built-in accept-all verifier,
-// <InstanceName>/NullPermissionsVerifier.
-const nullVerifierName = "NullPermissionsVerifier"
+// The names of Glacier2's built-in accept-all verifiers,
+// <InstanceName>/NullPermissionsVerifier and
+// <InstanceName>/NullSSLPermissionsVerifier.
+const (
+	nullVerifierName    = "NullPermissionsVerifier"
+	nullSSLVerifierName = "NullSSLPermissionsVerifier"
+)
 
 // isNullVerifier reports whether a Glacier2.PermissionsVerifier value names
 // the built-in accept-all verifier, as Glacier2's
@@ -46,7 +50,12 @@ const nullVerifierName = "NullPermissionsVerifier"
 // without endpoints), or, when the value is no valid proxy (typically
 // because the instance name holds a space), the stringified identity itself.
 func isNullVerifier(value, instanceName string) bool {
-	null := ice.Identity{Category: instanceName, Name: nullVerifierName}
+	return isBuiltinVerifier(value, instanceName, nullVerifierName)
+}
+
+// isBuiltinVerifier is isNullVerifier for the built-in verifier name.
+func isBuiltinVerifier(value, instanceName, name string) bool {
+	null := ice.Identity{Category: instanceName, Name: name}
 	if p, err := parseProxy(value); err == nil {
 		return p != nil && p.Identity == null
 	}

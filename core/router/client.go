@@ -8,6 +8,7 @@ import (
 
 	"github.com/floe-router/floe/core/ice"
 	"github.com/floe-router/floe/core/transport"
+	"github.com/floe-router/floe/sdk"
 )
 
 // clientConn is the router's state for one client connection.
@@ -21,6 +22,17 @@ type clientConn struct {
 	hadSession atomic.Bool
 	// createMu serializes createSession calls on one connection.
 	createMu sync.Mutex
+	view     atomic.Pointer[sdk.Connection]
+}
+
+// connView describes the connection to hooks, built on first use.
+func (cc *clientConn) connView() *sdk.Connection {
+	if v := cc.view.Load(); v != nil {
+		return v
+	}
+	v := connectionView(cc.c)
+	cc.view.CompareAndSwap(nil, v)
+	return cc.view.Load()
 }
 
 func newClientConn(r *Router, c *transport.Conn) *clientConn {
@@ -145,7 +157,32 @@ func (cc *clientConn) handle(m *transport.Message, req *ice.Request, owned bool)
 		r.traceLog(s.log, r.cfg.Trace.ClientRequest > 0)("routing", "proxy", proxy.String(),
 			"operation", req.Operation(), "context", req.Context())
 	}
-	r.forwardToServer(s, cc, m, req, owned, proxy, conn)
+	var view *reqView
+	if r.hooks.Has(sdk.Request) || r.hooks.Has(sdk.Reply) {
+		view = &reqView{point: sdk.Request, req: req, sess: s, conn: cc.connView(), target: proxy}
+		if r.hooks.Has(sdk.Request) {
+			if o := r.hooks.Request(r.hookContext(), sdk.Request, view); o.Deny {
+				denyRequest(s.log, cc.c, m, req, owned, o)
+				return
+			}
+			if view.retarget != "" {
+				p, conn2, err := r.retarget(s, view.retarget)
+				if err != nil {
+					s.log.Warn("hook's new target refused", "target", view.retarget, "error", err)
+					if req.ID != 0 {
+						_ = cc.c.Post(transport.MessageFrom(ice.AppendReplyUnknown(nil, req.ID,
+							ice.ReplyUnknownLocalException, localExceptionText(err))))
+					}
+					if owned {
+						m.Release()
+					}
+					return
+				}
+				proxy, conn = p, conn2
+			}
+		}
+	}
+	r.forwardToServer(s, cc, m, req, owned, proxy, conn, view)
 }
 
 // notExist builds an ObjectNotExist-family reply to req.

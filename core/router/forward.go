@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/floe-router/floe/core/ice"
 	"github.com/floe-router/floe/core/transport"
+	"github.com/floe-router/floe/sdk"
 )
 
 func putRequestID(msg []byte, id int32) {
@@ -56,15 +58,17 @@ func fwdOptions(req *ice.Request, log func(string, ...any)) forwardOptions {
 // forwardMessage returns the message to send for req: m itself, rewritten
 // in place, when req is all of m and its context goes along unchanged;
 // otherwise a new message. A twoway request's id slot is filled in by
-// SendRequest; a oneway gets id 0. stripContext drops the client's context.
-func forwardMessage(m *transport.Message, req *ice.Request, owned, stripContext bool) *transport.Message {
+// SendRequest; a oneway gets id 0. stripContext drops the client's context;
+// conCtx, when set, is added to it (Glacier2.AddConnectionContext=1).
+func forwardMessage(m *transport.Message, req *ice.Request, owned, stripContext bool, conCtx *connectionContext,
+	patchedCtx []byte) *transport.Message {
 	// A sender that accepts compressed replies (status 1 or 2) still does:
 	// the reply comes back compressed and is passed on compressed.
 	status := ice.Uncompressed
 	if m.Compressed || m.Buf[9] != ice.Uncompressed {
 		status = ice.AcceptsCompressedReply
 	}
-	if owned && (!stripContext || req.ContextLen() == 0) {
+	if owned && conCtx == nil && patchedCtx == nil && (!stripContext || req.ContextLen() == 0) {
 		m.Buf[9] = status
 		putRequestID(m.Buf, 0)
 		return m
@@ -74,14 +78,30 @@ func forwardMessage(m *transport.Message, req *ice.Request, owned, stripContext 
 	if stripContext {
 		ctx = []byte{0}
 	}
-	n := ice.HeaderSize + 4 + len(head) + len(ctx) + len(params)
+	if patchedCtx != nil {
+		// Hooks patched the context: it is final, connection context included.
+		ctx, conCtx = patchedCtx, nil
+	}
+	ctxLen := len(ctx)
+	if conCtx != nil {
+		if stripContext {
+			ctx = nil
+		}
+		ctxLen = conCtx.contextLen(ctx)
+	}
+	n := ice.HeaderSize + 4 + len(head) + ctxLen + len(params)
 	out := transport.NewMessage(n)
 	ice.PutHeader(out.Buf, ice.RequestMsg, status, n)
 	b := out.Buf[ice.HeaderSize:]
 	binary.LittleEndian.PutUint32(b, 0)
 	b = b[4:]
 	b = b[copy(b, head):]
-	b = b[copy(b, ctx):]
+	if conCtx != nil {
+		conCtx.appendContext(b[:0], ctx) // within b's capacity: no allocation
+		b = b[ctxLen:]
+	} else {
+		b = b[copy(b, ctx):]
+	}
 	copy(b, params)
 	if owned {
 		m.Release()
@@ -105,7 +125,7 @@ func (r *Router) compress(m *transport.Message, want bool) *transport.Message {
 // forwardToServer sends a client's request to the server its routing table
 // entry names, relaying the reply (or a failure as UnknownLocalException).
 func (r *Router) forwardToServer(s *Session, cc *clientConn, m *transport.Message, req *ice.Request, owned bool,
-	proxy *ice.Proxy, conn *transport.Conn) {
+	proxy *ice.Proxy, conn *transport.Conn, view *reqView) {
 	opts := fwdOptions(req, s.log.Warn)
 	if conn == nil || !conn.Active() || opts.secure {
 		var err error
@@ -133,7 +153,15 @@ func (r *Router) forwardToServer(s *Session, cc *clientConn, m *transport.Messag
 	if !opts.twoway {
 		ovrd = overrideKey(req, r.cfg.Client.Buffering)
 	}
-	out := r.compress(forwardMessage(m, req, owned, strip), opts.compress || conn.Endpoint.Compress)
+	var patched []byte
+	if view != nil && view.patched() {
+		patched = view.patchedContext(!strip, s.conCtx)
+	}
+	var target transport.ReplyTarget = &cc.relay
+	if view != nil && opts.twoway && r.hooks.Has(sdk.Reply) {
+		target = &replyObserver{relay: &cc.relay, r: r, view: view.detach(), start: time.Now()}
+	}
+	out := r.compress(forwardMessage(m, req, owned, strip, s.conCtx, patched), opts.compress || conn.Endpoint.Compress)
 	// From here on req may point into a released buffer: use origID and enc.
 	if !opts.twoway {
 		out.Override = ovrd
@@ -148,7 +176,7 @@ func (r *Router) forwardToServer(s *Session, cc *clientConn, m *transport.Messag
 	}
 	s.inflight <- struct{}{}
 	cc.c.DispatchStarted()
-	_ = send(s.toServer, outbound{conn: conn, m: out, target: &cc.relay, tag: origID})
+	_ = send(s.toServer, outbound{conn: conn, m: out, target: target, tag: origID})
 }
 
 // emptyOK is an OK reply with an empty result in encoding enc.
@@ -260,14 +288,26 @@ func (r *Router) forwardToClient(back *relay, m *transport.Message, req *ice.Req
 	}
 	opts := fwdOptions(req, s.log.Warn)
 	strip := r.cfg.Server == nil || !r.cfg.Server.ForwardContext
+	cc := s.client
+	var patched []byte
+	if r.hooks.Has(sdk.Callback) {
+		view := &reqView{point: sdk.Callback, req: req, sess: s, conn: cc.connView()}
+		if o := r.hooks.Request(r.hookContext(), sdk.Callback, view); o.Deny {
+			denyRequest(s.log, back.c, m, req, owned, o)
+			return
+		}
+		if view.patched() {
+			// A callback goes to its client: only the context can change.
+			patched = view.patchedContext(!strip, nil)
+		}
+	}
 	origID := req.ID
 	enc := req.ParamsEncoding()
 	var ovrd string
 	if !opts.twoway && r.cfg.Server != nil {
 		ovrd = overrideKey(req, r.cfg.Server.Buffering)
 	}
-	cc := s.client
-	out := r.compress(forwardMessage(m, req, owned, strip), opts.compress || cc.c.Endpoint.Compress)
+	out := r.compress(forwardMessage(m, req, owned, strip, nil, patched), opts.compress || cc.c.Endpoint.Compress)
 	if !opts.twoway {
 		out.Override = ovrd
 		if err := send(s.toClient, outbound{conn: cc.c, m: out}); err != nil {

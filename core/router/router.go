@@ -11,7 +11,9 @@ import (
 
 	"github.com/floe-router/floe/core/config"
 	"github.com/floe-router/floe/core/ice"
+	"github.com/floe-router/floe/core/intercept"
 	"github.com/floe-router/floe/core/transport"
+	"github.com/floe-router/floe/sdk"
 	"github.com/hashicorp/go-hclog"
 )
 
@@ -34,8 +36,9 @@ type Router struct {
 
 	pool *transport.Pool
 
-	auth           Authorizer
+	auth           Authorizer // nil when only secure connections can create sessions
 	sessionManager *ice.Proxy
+	ssl            sslSessions
 	locator        *locator // nil without Ice.Default.Locator
 
 	clientListeners []*transport.Listener
@@ -50,6 +53,9 @@ type Router struct {
 
 	shutdownRequested chan struct{}
 	shutdownOnce      sync.Once
+
+	// hooks is the interception chain (nil: none); set with SetHooks.
+	hooks *intercept.Chain
 	// Published endpoints put in the proxies the router hands out.
 	clientPublished []ice.Endpoint
 	serverPublished []ice.Endpoint
@@ -57,7 +63,8 @@ type Router struct {
 	sessions *sessionRegistry
 	controls *controlRegistry
 
-	filterIdentities []ice.Identity // the configured identity filter
+	filterIdentities []ice.Identity       // the configured identity filter
+	allowedBackends  []config.BackendRule // where hooks may send requests
 
 	ctx    context.Context // ends at shutdown; bounds the router's own calls
 	cancel context.CancelFunc
@@ -123,9 +130,15 @@ func New(cfg *config.Config, log hclog.Logger) (*Router, error) {
 	r.backendOpts = transport.Options{MessageSizeMax: max, WriteTimeout: 60 * time.Second, ACM: transport.ClientACM,
 		Log: log.Named("backend")}
 
+	if err := r.setupSSL(cfg); err != nil {
+		return nil, err
+	}
 	var err error
 	if r.auth, err = newAuthorizer(r, cfg); err != nil {
 		return nil, err
+	}
+	if r.allowedBackends, err = parseAllowedBackends(cfg.AllowedBackends); err != nil {
+		return nil, fmt.Errorf("router: allowed_backends: %w", err)
 	}
 	if cfg.Locator != nil {
 		if r.locator, err = newLocator(r, cfg.Locator); err != nil {
@@ -148,9 +161,12 @@ func (r *Router) Start(ctx context.Context) error {
 		r.mu.Unlock()
 		return errors.New("router: already started")
 	}
+	if r.auth == nil && r.cfg.Auth.SSLVerifier == "" && !r.cfg.Auth.AllowAllSSL && !r.hooks.Has(sdk.Authenticate) {
+		r.mu.Unlock()
+		return errNoAuthenticator
+	}
 	r.started = true
 	r.mu.Unlock()
-
 	r.ctx, r.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	r.clientMonitor = transport.NewMonitor(r.clientOpts.ACM)
 	r.serverMonitor = transport.NewMonitor(r.serverOpts.ACM)
@@ -219,7 +235,17 @@ func (r *Router) Start(ctx context.Context) error {
 		r.ready("Ice.Admin")
 	}
 	for _, l := range r.clientListeners {
-		r.serve(l, clientHandler{r}, func(c *transport.Conn) { c.Owner = newClientConn(r, c) })
+		r.serve(l, clientHandler{r}, func(c *transport.Conn) {
+			cc := newClientConn(r, c)
+			c.Owner = cc
+			if r.hooks.Has(sdk.Connect) {
+				if o := r.hooks.Connect(r.hookContext(), cc.connView()); o.Deny {
+					r.log.Info("connection refused by hook", "hook", o.Hook, "reason", o.Reason,
+						"remote", c.RemoteAddr().String())
+					c.Abort(errors.New("refused by hook " + o.Hook + ": " + o.Reason))
+				}
+			}
+		})
 		r.log.Info("listening for clients", "endpoint", l.Endpoint.String())
 	}
 	r.ready("Glacier2.Client")
@@ -236,6 +262,9 @@ func (r *Router) Start(ctx context.Context) error {
 	}
 	return nil
 }
+
+// SetHooks installs the interception chain; call it before Start.
+func (r *Router) SetHooks(c *intercept.Chain) { r.hooks = c }
 
 // traceLog is where a Glacier2 trace category's events go: info when the
 // category is on (Glacier2 prints its traces whatever else is configured),

@@ -23,6 +23,12 @@ func startRouter(t *testing.T) *Router {
 	cfg := &config.Config{InstanceName: "Glacier2", Client: config.Client{Endpoints: "tcp -h 127.0.0.1 -p 0"},
 		Server: &config.Server{Endpoints: "tcp -h 127.0.0.1 -p 0"}, Auth: config.Auth{AllowAll: true},
 		MessageSizeMax: 1 << 20}
+	return runRouter(t, cfg)
+}
+
+// runRouter starts a router with cfg, shut down when the test ends.
+func runRouter(t *testing.T, cfg *config.Config) *Router {
+	t.Helper()
 	r, err := New(cfg, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -51,6 +57,12 @@ func dialRaw(t *testing.T, r *Router) *rawClient {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return newRawClient(t, nc)
+}
+
+// newRawClient takes nc, just connected, and waits for ValidateConnection.
+func newRawClient(t *testing.T, nc net.Conn) *rawClient {
+	t.Helper()
 	t.Cleanup(func() { nc.Close() })
 	c := &rawClient{t: t, nc: nc}
 	if h := c.read(); h.Type != ice.ValidateConnectionMsg {
@@ -93,9 +105,14 @@ func (c *rawClient) call(id int32, op string, params func(*ice.Encoder)) ice.Rep
 		params(e)
 	}
 	e.EndEncapsulation(m)
-	msg := ice.AppendRequestMessage(nil, ice.RequestSpec{ID: id, Identity: ice.Identity{Category: "Glacier2", Name: "router"},
+	return c.send(ice.RequestSpec{ID: id, Identity: ice.Identity{Category: "Glacier2", Name: "router"},
 		Operation: op, Params: e.Bytes()})
-	if _, err := c.nc.Write(msg); err != nil {
+}
+
+// send sends a twoway request and returns its reply.
+func (c *rawClient) send(spec ice.RequestSpec) ice.Reply {
+	c.t.Helper()
+	if _, err := c.nc.Write(ice.AppendRequestMessage(nil, spec)); err != nil {
 		c.t.Fatal(err)
 	}
 	for {
@@ -238,4 +255,8 @@ func TestUnknownIdentityGetsIceAddProxy(t *testing.T) {
 		rep.Identity != (ice.Identity{Name: "hello", Category: "c"}) || rep.Facet != "f" {
 		t.Fatalf("got %+v", rep)
 	}
+}
+
+func dialTCP(ep ice.Endpoint) (net.Conn, error) {
+	return net.Dial("tcp", net.JoinHostPort(ep.Host, itoa(ep.Port)))
 }

@@ -3,12 +3,14 @@ package router
 import (
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/floe-router/floe/core/ice"
 	"github.com/floe-router/floe/core/transport"
+	"github.com/floe-router/floe/sdk"
 )
 
 // call is one request to a servant the router hosts itself, detached from
@@ -226,14 +228,9 @@ func (r *Router) dispatchRouter(c *call) {
 			c.unknownLocal("Ice::MarshalException: " + err.Error())
 			return
 		}
-		r.wg.Add(1)
-		go func() {
-			defer r.wg.Done()
-			r.createSession(c, user, password)
-		}()
+		r.createSession(c, user, password)
 	case "createSessionFromSecureConnection":
-		reason := "no configured ssl permissions verifier"
-		c.userException(permissionDeniedID, ice.SlicedFormat, &reason)
+		r.createSessionFromSecureConnection(c)
 	case "refreshSession":
 		s := c.cc.session.Load()
 		if s == nil {
@@ -309,13 +306,65 @@ func (r *Router) addProxies(c *call) {
 	c.ok(func(e *ice.Encoder) { e.WriteProxySeq(evicted) })
 }
 
-// createSession authorizes the user, asks the session manager for a session
-// object when one is configured, and binds a new session to the connection.
+// sessionRequest is one way to open a session: createSession's user and
+// password, or createSessionFromSecureConnection's certificate.
+type sessionRequest struct {
+	user     string
+	password string
+	secure   bool // createSessionFromSecureConnection
+	// addUser lets Glacier2.Filter.Category.AcceptUser accept the user id
+	// as a category (for password sessions only, as in Glacier2).
+	addUser bool
+	// authorize asks the verifier.
+	authorize func(ctx context.Context, reqCtx ice.Context) (ok bool, reason string, err error)
+	// manage asks the session manager for a session object; nil when none
+	// is configured.
+	manage func(ctx context.Context, control *ice.Proxy, reqCtx ice.Context) (*ice.Proxy, error)
+}
+
+// createSession authorizes the user with the permissions verifier, then
+// opens a session.
 func (r *Router) createSession(c *call, user, password string) {
+	if r.auth == nil && !r.hooks.Has(sdk.Authenticate) {
+		reason := "no configured permissions verifier"
+		c.userException(permissionDeniedID, ice.SlicedFormat, &reason)
+		return
+	}
+	req := sessionRequest{
+		user:     user,
+		password: password,
+		addUser:  true,
+		authorize: func(ctx context.Context, reqCtx ice.Context) (bool, string, error) {
+			if r.auth == nil {
+				return false, "no configured permissions verifier", nil
+			}
+			return r.auth.Authorize(ctx, user, password, reqCtx)
+		},
+	}
+	if r.sessionManager != nil {
+		req.manage = func(ctx context.Context, control *ice.Proxy, reqCtx ice.Context) (*ice.Proxy, error) {
+			e := ice.NewEncoder(nil)
+			m := e.StartEncapsulation(r.sessionManager.Encoding)
+			e.WriteString(user)
+			e.WriteProxy(control)
+			e.EndEncapsulation(m)
+			return r.callSessionManager(ctx, r.sessionManager, reqCtx, e.Bytes())
+		}
+	}
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		r.openSession(c, req)
+	}()
+}
+
+// openSession authorizes req, asks the session manager for a session
+// object when one is configured, and binds a new session to the connection.
+func (r *Router) openSession(c *call, req sessionRequest) {
 	cc := c.cc
 	cc.createMu.Lock()
 	defer cc.createMu.Unlock()
-	log := r.log.With("user", user, "conn", cc.c.ID())
+	log := r.log.With("user", req.user, "conn", cc.c.ID())
 	if cc.session.Load() != nil {
 		reason := "session exists"
 		c.userException(cannotCreateSessionID, ice.SlicedFormat, &reason)
@@ -336,10 +385,36 @@ func (r *Router) createSession(c *call, user, password string) {
 			reqCtx[k] = v
 		}
 	}
+	var conCtx *connectionContext
+	if r.cfg.Client.AddConnectionContext > 0 {
+		conCtx = newConnectionContext(cc.c)
+		maps.Copy(reqCtx, conCtx.entries)
+	}
 	ctx, cancel := context.WithTimeout(r.ctx, 60*time.Second)
 	defer cancel()
 
-	ok, reason, err := r.auth.Authorize(ctx, user, password, reqCtx)
+	// Authentication hooks first: the first to allow or refuse decides;
+	// if all abstain, the configured verifier does.
+	var attrs map[string]string
+	decided := false
+	if r.hooks.Has(sdk.Authenticate) {
+		res, hook := r.hooks.Authenticate(ctx, &sdk.AuthRequest{User: req.user, Password: req.password,
+			Secure: req.secure, Connection: cc.connView(), Context: reqCtx})
+		attrs = res.Attributes
+		switch res.Decision {
+		case sdk.Refuse:
+			log.Info("session refused by hook", "hook", hook, "reason", res.Reason)
+			c.userException(permissionDeniedID, ice.SlicedFormat, &res.Reason)
+			return
+		case sdk.Allow:
+			log.Debug("session allowed by hook", "hook", hook)
+			decided = true
+		}
+	}
+	ok, reason, err := true, "", error(nil)
+	if !decided {
+		ok, reason, err = req.authorize(ctx, reqCtx)
+	}
 	var denied *PermissionDenied
 	switch {
 	case errors.As(err, &denied):
@@ -360,14 +435,18 @@ func (r *Router) createSession(c *call, user, password string) {
 		return
 	}
 
-	s := r.newSession(cc, user)
-	if r.sessionManager != nil {
+	s := r.newSession(cc, req.user, req.addUser)
+	maps.Copy(s.view.Attributes, attrs)
+	if r.cfg.Client.AddConnectionContext == 1 {
+		s.conCtx = conCtx
+	}
+	if req.manage != nil {
 		var control *ice.Proxy
 		if len(r.serverListeners) > 0 {
 			s.controls = r.controls.add(s)
 			control = r.serverObjectProxy(s.controls.control)
 		}
-		s.Proxy, err = r.createManagedSession(ctx, user, control, reqCtx)
+		s.Proxy, err = req.manage(ctx, control, reqCtx)
 		if err != nil {
 			r.controls.remove(s.controls)
 			reason, isCannot := userException(err, cannotCreateSessionID)
@@ -380,6 +459,15 @@ func (r *Router) createSession(c *call, user, password string) {
 		}
 	}
 	r.register(s)
+	s.view.Category = s.Category
+	if r.hooks.Has(sdk.SessionCreated) {
+		if o := r.hooks.Session(ctx, sdk.SessionCreated, s.view); o.Deny {
+			log.Info("session refused by hook", "hook", o.Hook, "reason", o.Reason)
+			r.destroySession(s, "refused by hook "+o.Hook)
+			c.userException(permissionDeniedID, ice.SlicedFormat, &o.Reason)
+			return
+		}
+	}
 	cc.session.Store(s)
 	cc.hadSession.Store(true)
 	if !cc.c.Active() {
@@ -391,15 +479,10 @@ func (r *Router) createSession(c *call, user, password string) {
 	c.ok(func(e *ice.Encoder) { e.WriteProxy(s.Proxy) })
 }
 
-// createManagedSession calls SessionManager.create(userId, control).
-func (r *Router) createManagedSession(ctx context.Context, user string, control *ice.Proxy, reqCtx ice.Context) (*ice.Proxy, error) {
-	enc := r.sessionManager.Encoding
-	e := ice.NewEncoder(nil)
-	m := e.StartEncapsulation(enc)
-	e.WriteString(user)
-	e.WriteProxy(control)
-	e.EndEncapsulation(m)
-	res, err := r.invoke(ctx, r.sessionManager, "create", ice.Normal, reqCtx, e.Bytes())
+// callSessionManager calls create on a Glacier2 session manager (params
+// encoded) and returns the session proxy.
+func (r *Router) callSessionManager(ctx context.Context, manager *ice.Proxy, reqCtx ice.Context, params []byte) (*ice.Proxy, error) {
+	res, err := r.invoke(ctx, manager, "create", ice.Normal, reqCtx, params)
 	if err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/floe-router/floe/core/ice"
 	"github.com/floe-router/floe/core/transport"
+	"github.com/floe-router/floe/sdk"
 	"github.com/hashicorp/go-hclog"
 )
 
@@ -24,10 +25,13 @@ type Session struct {
 	// Proxy is the session object the session manager returned, or nil.
 	Proxy *ice.Proxy
 
+	// view is the session as hooks see it.
+	view     *sdk.Session
 	client   *clientConn
 	table    *RoutingTable
 	filters  *filters
-	controls *sessionControls // nil unless a session manager was given a SessionControl
+	controls *sessionControls   // nil unless a session manager was given a SessionControl
+	conCtx   *connectionContext // added to forwarded requests (Glacier2.AddConnectionContext=1), or nil
 	// Paced buffered-mode queues (nil unless a sleep time is configured).
 	toServer, toClient *requestQueue
 	log                hclog.Logger
@@ -110,19 +114,20 @@ func (g *sessionRegistry) all() []*Session {
 func (r *Router) Sessions() []*Session { return r.sessions.all() }
 
 // newSession builds a session for cc; register makes it reachable.
-func (r *Router) newSession(cc *clientConn, user string) *Session {
+func (r *Router) newSession(cc *clientConn, user string, addUser bool) *Session {
 	s := &Session{
 		ID:       strconv.FormatUint(sessionIDs.Add(1), 10),
 		User:     user,
 		client:   cc,
 		table:    NewRoutingTable(r.cfg.Session.RoutingTableSize),
-		filters:  r.newFilters(user, true),
+		filters:  r.newFilters(user, addUser),
 		inflight: make(chan struct{}, maxInflightPerSession),
 		toServer: newRequestQueue(r.cfg.Client.Buffering),
 	}
 	if r.cfg.Server != nil {
 		s.toClient = newRequestQueue(r.cfg.Server.Buffering)
 	}
+	s.view = &sdk.Session{ID: s.ID, User: user, Attributes: map[string]string{}}
 	s.log = r.log.With("session", s.ID, "user", user)
 	s.touch()
 	return s
@@ -152,6 +157,13 @@ func (r *Router) destroySession(s *Session, why string) {
 	s.toClient.close()
 	s.client.session.CompareAndSwap(s, nil)
 	s.log.Info("session destroyed", "reason", why)
+	if r.hooks.Has(sdk.SessionDestroyed) {
+		r.wg.Add(1)
+		go func() {
+			defer r.wg.Done()
+			r.hooks.Session(context.WithoutCancel(r.ctx), sdk.SessionDestroyed, s.view)
+		}()
+	}
 	if s.Proxy != nil {
 		// Glacier2 destroys the session object asynchronously and only
 		// logs a failure.
@@ -160,7 +172,11 @@ func (r *Router) destroySession(s *Session, why string) {
 			defer r.wg.Done()
 			ctx, cancel := context.WithTimeout(context.WithoutCancel(r.ctx), 30*time.Second)
 			defer cancel()
-			if _, err := r.invoke(ctx, s.Proxy, "destroy", ice.Normal, nil, nil); err != nil {
+			var conCtx ice.Context
+			if s.conCtx != nil {
+				conCtx = s.conCtx.entries
+			}
+			if _, err := r.invoke(ctx, s.Proxy, "destroy", ice.Normal, conCtx, nil); err != nil {
 				s.log.Warn("destroying the session manager's session failed", "error", err)
 			}
 		}()

@@ -6,6 +6,7 @@ client {
   published_endpoints = "tcp -h router.example.com -p 4063"
   forward_context     = true
   acm_timeout         = "45s"
+  add_connection_context = 1
 }
 
 server {
@@ -22,6 +23,18 @@ session {
 auth {
   verifier        = "Verifier:tcp -h 10.0.0.2 -p 10000"
   session_manager = "SessionManager:tcp -h 10.0.0.2 -p 10001"
+
+  ssl_verifier        = "SSLVerifier:tcp -h 10.0.0.2 -p 10000"
+  ssl_session_manager = "SSLSessionManager:tcp -h 10.0.0.2 -p 10001"
+}
+
+tls {                              # paths are relative to this file
+  cert_file        = "tls/server.p12"
+  password         = "password"
+  ca_file          = "tls/ca.pem"
+  verify_peer      = 1
+  check_cert_name  = true
+  verify_depth_max = 5
 }
 
 message_size_max = 2048 # KiB, as Ice.MessageSizeMax

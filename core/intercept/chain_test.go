@@ -1,0 +1,165 @@
+package intercept
+
+import (
+	"context"
+	"errors"
+	"maps"
+	"testing"
+	"time"
+
+	"github.com/floe-router/floe/sdk"
+)
+
+// fakeView is a request view with a patchable context.
+type fakeView struct {
+	sdk.RequestView
+	ctx map[string]string
+}
+
+func (v *fakeView) ContextValue(k string) (string, bool) { s, ok := v.ctx[k]; return s, ok }
+func (v *fakeView) Context() map[string]string           { return maps.Clone(v.ctx) }
+func (v *fakeView) Apply(p *sdk.Verdict) {
+	for k, val := range p.SetContext {
+		v.ctx[k] = val
+	}
+	for _, k := range p.RemoveContext {
+		delete(v.ctx, k)
+	}
+}
+
+// funcHook adapts functions to hooks.
+type funcHook struct {
+	points  sdk.Points
+	request func(context.Context, sdk.RequestView) (sdk.Verdict, error)
+	auth    func(context.Context, *sdk.AuthRequest) (sdk.AuthResult, error)
+}
+
+func (h *funcHook) Points() sdk.Points { return h.points }
+func (h *funcHook) OnRequest(ctx context.Context, r sdk.RequestView) (sdk.Verdict, error) {
+	return h.request(ctx, r)
+}
+func (h *funcHook) OnAuthenticate(ctx context.Context, a *sdk.AuthRequest) (sdk.AuthResult, error) {
+	return h.auth(ctx, a)
+}
+
+func requestHook(f func(context.Context, sdk.RequestView) (sdk.Verdict, error)) *funcHook {
+	return &funcHook{points: sdk.PointsOf(sdk.Request), request: f}
+}
+
+func slow(ctx context.Context, _ sdk.RequestView) (sdk.Verdict, error) {
+	<-ctx.Done()
+	return sdk.Verdict{}, ctx.Err()
+}
+
+func TestRequestChain(t *testing.T) {
+	setUser := requestHook(func(context.Context, sdk.RequestView) (sdk.Verdict, error) {
+		return sdk.Verdict{SetContext: map[string]string{"user": "alice"}}, nil
+	})
+	needUser := requestHook(func(_ context.Context, r sdk.RequestView) (sdk.Verdict, error) {
+		if _, ok := r.ContextValue("user"); !ok {
+			return sdk.Deny("no user"), nil
+		}
+		return sdk.Continue, nil
+	})
+	broken := requestHook(func(context.Context, sdk.RequestView) (sdk.Verdict, error) {
+		return sdk.Verdict{}, errors.New("boom")
+	})
+	for _, tc := range []struct {
+		name     string
+		entries  []Entry
+		deny     bool
+		hook     string
+		wantCtx  map[string]string
+		failOpen uint64
+		timeouts uint64
+	}{
+		{"no hooks", nil, false, "", map[string]string{}, 0, 0},
+		{"a later hook sees an earlier patch", []Entry{{Name: "set", Hook: setUser}, {Name: "need", Hook: needUser}},
+			false, "", map[string]string{"user": "alice"}, 0, 0},
+		{"order matters", []Entry{{Name: "need", Hook: needUser}, {Name: "set", Hook: setUser}},
+			true, "need", map[string]string{}, 0, 0},
+		{"an error fails closed by default", []Entry{{Name: "broken", Hook: broken}, {Name: "set", Hook: setUser}},
+			true, "broken", map[string]string{}, 0, 0},
+		{"an error fails open when told to", []Entry{{Name: "broken", Hook: broken, OnError: FailOpen}, {Name: "set", Hook: setUser}},
+			false, "", map[string]string{"user": "alice"}, 1, 0},
+		{"a timeout is a failure", []Entry{{Name: "slow", Hook: requestHook(slow), Timeout: 5 * time.Millisecond}},
+			true, "slow", map[string]string{}, 0, 1},
+		{"a timeout fails open when told to", []Entry{{Name: "slow", Hook: requestHook(slow), Timeout: 5 * time.Millisecond, OnError: FailOpen}},
+			false, "", map[string]string{}, 1, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := New(tc.entries, nil)
+			v := &fakeView{ctx: map[string]string{}}
+			o := c.Request(context.Background(), sdk.Request, v)
+			if o.Deny != tc.deny || o.Hook != tc.hook {
+				t.Errorf("outcome %+v, want deny=%v by %q", o, tc.deny, tc.hook)
+			}
+			if !maps.Equal(v.ctx, tc.wantCtx) {
+				t.Errorf("context %v, want %v", v.ctx, tc.wantCtx)
+			}
+			var failOpen, timeouts uint64
+			for _, s := range c.Stats() {
+				failOpen += s.FailOpens
+				timeouts += s.Timeouts
+			}
+			if failOpen != tc.failOpen || timeouts != tc.timeouts {
+				t.Errorf("fail-opens %d timeouts %d, want %d %d", failOpen, timeouts, tc.failOpen, tc.timeouts)
+			}
+			if c.Has(sdk.Callback) {
+				t.Error("request hooks are called at the callback point")
+			}
+		})
+	}
+}
+
+func TestAuthenticateChain(t *testing.T) {
+	abstain := &funcHook{points: sdk.PointsOf(sdk.Authenticate), auth: func(context.Context, *sdk.AuthRequest) (sdk.AuthResult, error) {
+		return sdk.AuthResult{Attributes: map[string]string{"tier": "gold"}}, nil
+	}}
+	allow := &funcHook{points: sdk.PointsOf(sdk.Authenticate), auth: func(_ context.Context, a *sdk.AuthRequest) (sdk.AuthResult, error) {
+		if a.Password != "secret" {
+			return sdk.AuthResult{Decision: sdk.Refuse, Reason: "wrong password"}, nil
+		}
+		return sdk.AuthResult{Decision: sdk.Allow, Attributes: map[string]string{"role": "admin"}}, nil
+	}}
+	broken := &funcHook{points: sdk.PointsOf(sdk.Authenticate), auth: func(context.Context, *sdk.AuthRequest) (sdk.AuthResult, error) {
+		return sdk.AuthResult{Decision: sdk.Allow}, errors.New("directory down")
+	}}
+	for _, tc := range []struct {
+		name     string
+		entries  []Entry
+		password string
+		want     sdk.AuthDecision
+		reason   string
+		attrs    map[string]string
+	}{
+		{"attributes carry over to the deciding hook", []Entry{{Name: "a", Hook: abstain}, {Name: "b", Hook: allow}}, "secret",
+			sdk.Allow, "", map[string]string{"tier": "gold", "role": "admin"}},
+		{"a refusal carries its reason", []Entry{{Name: "b", Hook: allow}}, "guess", sdk.Refuse, "wrong password", nil},
+		{"nobody decides", []Entry{{Name: "a", Hook: abstain}}, "x", sdk.Abstain, "", map[string]string{"tier": "gold"}},
+		{"a failing authenticator refuses by default", []Entry{{Name: "x", Hook: broken}, {Name: "b", Hook: allow}}, "secret",
+			sdk.Refuse, "internal server error", nil},
+		{"failing open never grants by itself", []Entry{{Name: "x", Hook: broken, OnError: FailOpen}}, "secret",
+			sdk.Abstain, "", map[string]string{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, _ := New(tc.entries, nil).Authenticate(context.Background(), &sdk.AuthRequest{User: "u", Password: tc.password})
+			if res.Decision != tc.want || res.Reason != tc.reason {
+				t.Errorf("got %+v", res)
+			}
+			if tc.attrs != nil && !maps.Equal(res.Attributes, tc.attrs) {
+				t.Errorf("attributes %v, want %v", res.Attributes, tc.attrs)
+			}
+		})
+	}
+}
+
+func TestNilChainHasNothing(t *testing.T) {
+	var c *Chain
+	if c.Has(sdk.Request) {
+		t.Fatal("nil chain has hooks")
+	}
+	if o := c.Request(context.Background(), sdk.Request, &fakeView{ctx: map[string]string{}}); o.Deny {
+		t.Fatal("nil chain denied")
+	}
+}

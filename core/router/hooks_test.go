@@ -1,0 +1,309 @@
+package router
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/floe-router/floe/core/config"
+	"github.com/floe-router/floe/core/ice"
+	"github.com/floe-router/floe/core/intercept"
+	"github.com/floe-router/floe/core/transport"
+	"github.com/floe-router/floe/sdk"
+)
+
+// These tests check what the kernel does with hook verdicts, with Go hooks
+// and an in-process backend that records what reaches it. (Hooks through
+// Lua and plugins, and real Ice peers, are tested where those live.)
+
+// backend is a minimal server: it answers every twoway with an OK reply
+// whose result is the name of the object called, and records each request's
+// context.
+type backend struct {
+	l        *transport.Listener
+	mu       sync.Mutex
+	contexts []ice.Context
+}
+
+func (b *backend) Request(c *transport.Conn, m *transport.Message) {
+	defer m.Release()
+	req, err := ice.ParseRequest(m.Body())
+	if err != nil {
+		c.Abort(err)
+		return
+	}
+	b.mu.Lock()
+	b.contexts = append(b.contexts, req.Context())
+	b.mu.Unlock()
+	if req.ID != 0 {
+		e := ice.NewEncoder(nil)
+		mk := e.StartEncapsulation(ice.Encoding11)
+		e.WriteString(req.Identity().Name)
+		e.EndEncapsulation(mk)
+		_ = c.Post(transport.MessageFrom(ice.AppendReplyOK(nil, req.ID, e.Bytes())))
+	}
+}
+func (b *backend) Heartbeat(*transport.Conn)     {}
+func (b *backend) Closed(*transport.Conn, error) {}
+
+func startBackend(t *testing.T) *backend {
+	t.Helper()
+	b := &backend{}
+	l, err := transport.Listen(ice.Endpoint{Type: ice.TCPEndpoint, Host: "127.0.0.1", Timeout: 5000},
+		&transport.Options{MessageSizeMax: 1 << 20}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.l = l
+	go func() { _ = l.Serve(b, nil) }()
+	t.Cleanup(func() { _ = l.Close() })
+	return b
+}
+
+func (b *backend) proxy(name string) *ice.Proxy {
+	return &ice.Proxy{Identity: ice.Identity{Name: name}, Protocol: ice.Protocol10, Encoding: ice.Encoding11,
+		Endpoints: []ice.Endpoint{b.l.Endpoint}}
+}
+
+func (b *backend) lastContext() ice.Context {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.contexts) == 0 {
+		return nil
+	}
+	return b.contexts[len(b.contexts)-1]
+}
+
+// goHook is a Go hook built from functions.
+type goHook struct {
+	points  sdk.Points
+	connect func(*sdk.Connection) sdk.Verdict
+	auth    func(*sdk.AuthRequest) sdk.AuthResult
+	session func(sdk.Point, *sdk.Session) sdk.Verdict
+	request func(sdk.RequestView) (sdk.Verdict, error)
+	replies chan *sdk.ReplyView
+}
+
+func (h *goHook) Points() sdk.Points { return h.points }
+func (h *goHook) OnConnect(_ context.Context, c *sdk.Connection) (sdk.Verdict, error) {
+	return h.connect(c), nil
+}
+func (h *goHook) OnAuthenticate(_ context.Context, a *sdk.AuthRequest) (sdk.AuthResult, error) {
+	return h.auth(a), nil
+}
+func (h *goHook) OnSession(_ context.Context, p sdk.Point, s *sdk.Session) (sdk.Verdict, error) {
+	return h.session(p, s), nil
+}
+func (h *goHook) OnRequest(_ context.Context, r sdk.RequestView) (sdk.Verdict, error) {
+	return h.request(r)
+}
+func (h *goHook) OnReply(_ context.Context, _ sdk.RequestView, r *sdk.ReplyView) error {
+	h.replies <- r
+	return nil
+}
+
+func routerWithHooks(t *testing.T, cfg *config.Config, entries ...intercept.Entry) *Router {
+	t.Helper()
+	r, err := New(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.SetHooks(intercept.New(entries, nil))
+	if err := r.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = r.Shutdown(ctx)
+	})
+	return r
+}
+
+func baseConfig() *config.Config {
+	return &config.Config{InstanceName: "Glacier2", Client: config.Client{Endpoints: "tcp -h 127.0.0.1 -p 0"},
+		Auth: config.Auth{AllowAll: true}, MessageSizeMax: 1 << 20}
+}
+
+// routed adds p to the session's routing table and calls it twoway with
+// ctx, returning the reply.
+func (c *rawClient) routed(id int32, p *ice.Proxy, ctx ice.Context) ice.Reply {
+	c.t.Helper()
+	rep := c.call(id, "addProxies", func(e *ice.Encoder) { e.WriteProxySeq([]*ice.Proxy{p}) })
+	if rep.Status != ice.ReplyOK {
+		c.t.Fatalf("addProxies: %s", rep.Status)
+	}
+	return c.send(ice.RequestSpec{ID: id + 1, Identity: p.Identity, Operation: "op", Context: ctx})
+}
+
+func resultString(t *testing.T, rep ice.Reply) string {
+	t.Helper()
+	d := ice.NewDecoder(rep.Payload)
+	_, body, err := d.Encapsulation()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := ice.NewDecoder(body).String()
+	return s
+}
+
+func TestRequestHookVerdicts(t *testing.T) {
+	b := startBackend(t)
+	other := startBackend(t)
+	hook := &goHook{points: sdk.PointsOf(sdk.Request), request: func(r sdk.RequestView) (sdk.Verdict, error) {
+		switch r.Identity().Name {
+		case "denied":
+			return sdk.Deny("not for you"), nil
+		case "unknown":
+			return sdk.Deny("go away"), nil
+		case "tagged":
+			return sdk.Verdict{SetContext: map[string]string{"user": r.Session().User}, RemoveContext: []string{"secret"}}, nil
+		case "moved":
+			return sdk.Verdict{Target: fmt.Sprintf("moved:tcp -h 127.0.0.1 -p %d", other.l.Endpoint.Port)}, nil
+		case "escape":
+			return sdk.Verdict{Target: "moved:tcp -h 10.9.9.9 -p 1"}, nil
+		case "broken":
+			return sdk.Verdict{}, errors.New("script error")
+		}
+		return sdk.Continue, nil
+	}}
+	cfg := baseConfig()
+	cfg.AllowedBackends = []string{fmt.Sprintf("127.0.0.1/32:%d", other.l.Endpoint.Port)}
+	r := routerWithHooks(t, cfg, intercept.Entry{Name: "guard", Hook: hook})
+	// A second router where the same hook denies as UnknownException.
+	r2 := routerWithHooks(t, baseConfig(), intercept.Entry{Name: "guard", Hook: hook, DenyAs: intercept.DenyAsUnknown})
+
+	c := dialRaw(t, r)
+	c.createSession()
+	rep := c.routed(10, b.proxy("plain"), nil)
+	if rep.Status != ice.ReplyOK || resultString(t, rep) != "plain" {
+		t.Fatalf("plain: %+v", rep)
+	}
+	if rep := c.routed(20, b.proxy("denied"), nil); rep.Status != ice.ReplyObjectNotExist || rep.Operation != "op" {
+		t.Fatalf("denied: %+v", rep)
+	}
+	rep = c.routed(30, b.proxy("tagged"), ice.Context{"secret": "x", "keep": "y"})
+	if rep.Status != ice.ReplyOK {
+		t.Fatalf("tagged: %+v", rep)
+	}
+	// Client contexts are not forwarded (forward_context off), but what the
+	// hook set is.
+	if got := b.lastContext(); len(got) != 1 || got["user"] != "u" {
+		t.Fatalf("backend saw context %v, want only user=u", got)
+	}
+	if rep := c.routed(40, b.proxy("moved"), nil); rep.Status != ice.ReplyOK || resultString(t, rep) != "moved" {
+		t.Fatalf("moved: %+v", rep)
+	}
+	if rep := c.routed(50, b.proxy("escape"), nil); rep.Status != ice.ReplyUnknownLocalException ||
+		!strings.Contains(rep.Unknown, "allowed_backends") {
+		t.Fatalf("escape: %+v", rep)
+	}
+	if rep := c.routed(60, b.proxy("broken"), nil); rep.Status != ice.ReplyObjectNotExist {
+		t.Fatalf("a failing hook fails closed: %+v", rep)
+	}
+
+	c2 := dialRaw(t, r2)
+	c2.createSession()
+	if rep := c2.routed(10, b.proxy("unknown"), nil); rep.Status != ice.ReplyUnknownException || rep.Unknown != "go away" {
+		t.Fatalf("deny_as unknown: %+v", rep)
+	}
+	if s := r.hooks.Stats()["guard"]; s.Denies < 2 || s.Errors != 1 {
+		t.Fatalf("stats %+v", s)
+	}
+}
+
+func TestConnectAuthenticateAndSessionHooks(t *testing.T) {
+	b := startBackend(t)
+	var sawAttrs sync.Map
+	hook := &goHook{
+		points:  sdk.PointsOf(sdk.Connect, sdk.Authenticate, sdk.SessionCreated, sdk.Request, sdk.Reply),
+		connect: func(c *sdk.Connection) sdk.Verdict { return sdk.Continue },
+		auth: func(a *sdk.AuthRequest) sdk.AuthResult {
+			switch a.User {
+			case "mallory":
+				return sdk.AuthResult{Decision: sdk.Refuse, Reason: "mallory is banned"}
+			case "alice", "eve":
+				return sdk.AuthResult{Decision: sdk.Allow, Attributes: map[string]string{"role": "admin"}}
+			}
+			return sdk.AuthResult{}
+		},
+		session: func(p sdk.Point, s *sdk.Session) sdk.Verdict {
+			if s.User == "eve" {
+				return sdk.Deny("eve may not have a session")
+			}
+			return sdk.Verdict{Attributes: map[string]string{"created": "yes"}}
+		},
+		request: func(r sdk.RequestView) (sdk.Verdict, error) {
+			sawAttrs.Store(r.Session().User, r.Session().Attributes["role"]+"/"+r.Session().Attributes["created"])
+			return sdk.Continue, nil
+		},
+		replies: make(chan *sdk.ReplyView, 10),
+	}
+	cfg := baseConfig()
+	cfg.Auth = config.Auth{} // no built-in authenticator: the hook decides
+	r := routerWithHooks(t, cfg, intercept.Entry{Name: "auth", Hook: hook})
+
+	session := func(user string) ice.Reply {
+		c := dialRaw(t, r)
+		return c.call(1, "createSession", func(e *ice.Encoder) { e.WriteString(user); e.WriteString("pw") })
+	}
+	for _, tc := range []struct{ user, exc, reason string }{
+		{"mallory", permissionDeniedID, "mallory is banned"},
+		{"bob", permissionDeniedID, "no configured permissions verifier"},
+		{"eve", permissionDeniedID, "eve may not have a session"},
+	} {
+		rep := session(tc.user)
+		if rep.Status != ice.ReplyUserException {
+			t.Fatalf("%s: %+v", tc.user, rep)
+		}
+		sl, err := ice.ParseUserException(rep.Payload)
+		if err != nil || sl.TypeID != tc.exc {
+			t.Fatalf("%s: %+v %v", tc.user, sl, err)
+		}
+		if reason, _ := ice.NewDecoder(sl.Members).String(); reason != tc.reason {
+			t.Errorf("%s: reason %q, want %q", tc.user, reason, tc.reason)
+		}
+	}
+	c := dialRaw(t, r)
+	if rep := c.call(1, "createSession", func(e *ice.Encoder) { e.WriteString("alice"); e.WriteString("pw") }); rep.Status != ice.ReplyOK {
+		t.Fatalf("alice: %+v", rep)
+	}
+	if rep := c.routed(10, b.proxy("x"), nil); rep.Status != ice.ReplyOK {
+		t.Fatalf("routed: %+v", rep)
+	}
+	if v, _ := sawAttrs.Load("alice"); v != "admin/yes" {
+		t.Errorf("request hook saw session attributes %v, want admin/yes", v)
+	}
+	select {
+	case rv := <-hook.replies:
+		if rv.Status != "ok" || rv.Latency <= 0 {
+			t.Errorf("reply view %+v", rv)
+		}
+	case <-time.After(5 * time.Second):
+		t.Error("no reply observed")
+	}
+}
+
+func TestConnectHookCanRefuse(t *testing.T) {
+	hook := &goHook{points: sdk.PointsOf(sdk.Connect), connect: func(c *sdk.Connection) sdk.Verdict {
+		if c.RemoteAddress == "127.0.0.1" && c.Transport == "tcp" {
+			return sdk.Deny("no loopback clients")
+		}
+		return sdk.Continue
+	}}
+	r := routerWithHooks(t, baseConfig(), intercept.Entry{Name: "door", Hook: hook})
+	ep := r.ClientEndpoints()[0]
+	nc, err := dialTCP(ep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	c := &rawClient{t: t, nc: nc}
+	if !c.closed() {
+		t.Fatal("connection not refused")
+	}
+}

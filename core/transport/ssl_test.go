@@ -1,0 +1,206 @@
+package transport
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/floe-router/floe/core/ice"
+	"github.com/floe-router/floe/internal/testcert"
+)
+
+// sslListen listens on an ssl endpoint with opts; each accepted connection
+// is sent to accepted.
+func sslListen(t *testing.T, opts *Options, h Handler, accepted chan<- *Conn) *Listener {
+	t.Helper()
+	l, err := Listen(ice.Endpoint{Type: ice.SSLEndpoint, Host: "127.0.0.1", Timeout: 5000}, opts, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		_ = l.Serve(h, func(c *Conn) {
+			if accepted != nil {
+				accepted <- c
+			}
+		})
+	}()
+	t.Cleanup(func() { _ = l.Close() })
+	return l
+}
+
+type pki struct {
+	ca, otherCA    *testcert.Authority
+	server, client *testcert.Leaf
+	stranger       *testcert.Leaf // a client certificate from otherCA
+}
+
+func newPKI(t *testing.T) *pki {
+	ca := testcert.NewAuthority(t, "floe test CA")
+	other := testcert.NewAuthority(t, "another CA")
+	return &pki{ca: ca, otherCA: other, server: ca.Server(t, "router"), client: ca.Client(t, "alice", "Floe"),
+		stranger: other.Client(t, "mallory", "Elsewhere")}
+}
+
+func (p *pki) serverOpts(auth tls.ClientAuthType) *Options {
+	return &Options{MessageSizeMax: 1 << 20, TLS: &tls.Config{
+		Certificates: []tls.Certificate{p.server.TLS()}, ClientAuth: auth, ClientCAs: p.ca.Pool()}}
+}
+
+// clientOpts trusts roots and presents cert, when given, whatever CAs the
+// server names (as OpenSSL clients do; Go's would send nothing to a server
+// that does not name the certificate's issuer).
+func clientOpts(roots *x509.CertPool, cert ...*testcert.Leaf) *Options {
+	cfg := &tls.Config{RootCAs: roots}
+	if len(cert) > 0 {
+		c := cert[0].TLS()
+		cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return &c, nil }
+	}
+	return &Options{MessageSizeMax: 1 << 20, TLS: cfg}
+}
+
+// roundTrip sends an echo request on c and checks the reply.
+func roundTrip(t *testing.T, c *Conn, payload string) {
+	t.Helper()
+	target := make(chanTarget, 1)
+	if err := c.SendRequest(request(1, []byte(payload)), target, 7); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case r := <-target:
+		if r.err != nil {
+			t.Fatal(r.err)
+		}
+		defer r.m.Release()
+		rep, err := ice.ParseReply(r.m.Body())
+		if err != nil || rep.Status != ice.ReplyOK || string(rep.Payload[6:]) != payload {
+			t.Fatalf("reply %v %q %v", rep.Status, rep.Payload, err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no reply")
+	}
+}
+
+func TestSSLCarriesIceMessagesBothWays(t *testing.T) {
+	p := newPKI(t)
+	accepted := make(chan *Conn, 1)
+	l := sslListen(t, p.serverOpts(tls.RequireAndVerifyClientCert), &echoHandler{}, accepted)
+	if l.Endpoint.Type != ice.SSLEndpoint || l.Endpoint.Port == 0 {
+		t.Fatalf("listening endpoint %s", l.Endpoint.String())
+	}
+	c, err := Dial(context.Background(), l.Endpoint, clientOpts(p.ca.Pool(), p.client), &echoHandler{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Abort(nil)
+	var server *Conn
+	select {
+	case server = <-accepted:
+	case <-time.After(5 * time.Second):
+		t.Fatal("not accepted")
+	}
+
+	roundTrip(t, c, "client to server")
+	// The accepting side calls back on the same connection.
+	roundTrip(t, server, "server to client")
+
+	st, ok := server.TLSState()
+	if !ok {
+		t.Fatal("accepted ssl connection has no TLS state")
+	}
+	certs := PeerCertificates(&st)
+	if len(certs) != 2 || !certs[0].Equal(p.client.Cert) || !certs[1].Equal(p.ca.Cert) {
+		t.Errorf("peer certificates: got %d, want the client's verified chain", len(certs))
+	}
+	if dn, err := SubjectDN(certs[0]); err != nil || dn != "CN=alice,O=Floe" {
+		t.Errorf("SubjectDN = %q, %v", dn, err)
+	}
+	if CipherName(st.CipherSuite) == "" {
+		t.Error("no cipher name")
+	}
+	if cst, _ := c.TLSState(); !cst.PeerCertificates[0].Equal(p.server.Cert) {
+		t.Error("the client does not see the server's certificate")
+	}
+}
+
+func TestSSLHandshakeRefused(t *testing.T) {
+	p := newPKI(t)
+	cases := []struct {
+		name   string
+		server tls.ClientAuthType
+		client *Options
+		want   string // in the dialler's error
+	}{
+		{"client certificate required, none sent", tls.RequireAndVerifyClientCert,
+			clientOpts(p.ca.Pool()), "certificate required"},
+		{"client certificate from another CA", tls.VerifyClientCertIfGiven,
+			clientOpts(p.ca.Pool(), p.stranger), "unknown certificate authority"},
+		{"server certificate from a CA the client does not trust", tls.NoClientCert,
+			clientOpts(p.otherCA.Pool(), p.client), "certificate signed by unknown authority"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			server := &echoHandler{}
+			accepted := make(chan *Conn, 1)
+			l := sslListen(t, p.serverOpts(tc.server), server, accepted)
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			c, err := Dial(ctx, l.Endpoint, tc.client, &echoHandler{}, nil)
+			if err == nil {
+				c.Abort(nil)
+				t.Fatal("the handshake succeeded")
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("dial error %q; want it to say %q", err, tc.want)
+			}
+			select {
+			case <-accepted:
+				t.Error("the listener accepted the connection")
+			case <-time.After(100 * time.Millisecond):
+			}
+		})
+	}
+}
+
+func TestSSLClientCertificateOptional(t *testing.T) {
+	p := newPKI(t)
+	accepted := make(chan *Conn, 1)
+	l := sslListen(t, p.serverOpts(tls.VerifyClientCertIfGiven), &echoHandler{}, accepted)
+	c, err := Dial(context.Background(), l.Endpoint, clientOpts(p.ca.Pool()), &echoHandler{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Abort(nil)
+	roundTrip(t, c, "anonymous")
+	st, _ := (<-accepted).TLSState()
+	if len(PeerCertificates(&st)) != 0 {
+		t.Error("peer certificates without a client certificate")
+	}
+}
+
+func TestSSLNeedsACertificateToListen(t *testing.T) {
+	for _, opts := range []*Options{{}, {TLS: &tls.Config{}}} {
+		_, err := Listen(ice.Endpoint{Type: ice.SSLEndpoint, Host: "127.0.0.1"}, opts, nil)
+		if !errors.Is(err, ErrNoCertificate) {
+			t.Errorf("Listen without a certificate: %v; want ErrNoCertificate", err)
+		}
+	}
+}
+
+// A TCP connection on an ssl endpoint gets nowhere: the handshake fails and
+// the listener closes it without a ValidateConnection.
+func TestSSLRefusesPlainIce(t *testing.T) {
+	p := newPKI(t)
+	l := sslListen(t, p.serverOpts(tls.NoClientCert), &echoHandler{}, nil)
+	tcp := l.Endpoint
+	tcp.Type = ice.TCPEndpoint
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	if c, err := Dial(ctx, tcp, &Options{MessageSizeMax: 1 << 20}, &echoHandler{}, nil); err == nil {
+		c.Abort(nil)
+		t.Fatal("a plain TCP client was validated on an ssl endpoint")
+	}
+}
