@@ -56,8 +56,8 @@ func (t wsTransport) name() string {
 }
 
 func (t wsTransport) Listen(ep *ice.Endpoint, opts *Options) (net.Listener, error) {
-	if t.secure && (opts == nil || opts.TLS == nil) {
-		return nil, errors.New("wss: no TLS configuration (server certificate)")
+	if t.secure && !hasCertificate(opts.TLS) {
+		return nil, ErrNoCertificate
 	}
 	return net.Listen("tcp", hostPort(ep))
 }
@@ -84,9 +84,9 @@ func (t wsTransport) Accept(ctx context.Context, nc net.Conn, ep *ice.Endpoint, 
 	}
 	under := nc
 	if t.secure {
-		tc := tls.Server(nc, opts.TLS)
-		if err := tc.HandshakeContext(ctx); err != nil {
-			return nil, fmt.Errorf("wss: TLS handshake: %w", err)
+		tc, err := tlsServer(ctx, nc, opts)
+		if err != nil {
+			return nil, fmt.Errorf("wss: %w", err)
 		}
 		under = tc
 	}
@@ -269,9 +269,8 @@ func (l *limitedReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// Dial connects to a ws or wss endpoint: TCP, TLS for wss (opts.TLS, with
-// the endpoint's host as server name unless the configuration names one),
-// then the upgrade request for the endpoint's resource with subprotocol
+// Dial connects to a ws or wss endpoint: TCP, TLS for wss (as the ssl
+// transport dials), then the upgrade request for the endpoint's resource with subprotocol
 // ice.zeroc.com.
 func (t wsTransport) Dial(ctx context.Context, ep *ice.Endpoint, opts *Options) (net.Conn, error) {
 	addr := hostPort(ep)
@@ -292,22 +291,15 @@ func (t wsTransport) Dial(ctx context.Context, ep *ice.Endpoint, opts *Options) 
 	scheme := "ws"
 	if t.secure {
 		scheme = "wss"
-		cfg := &tls.Config{}
-		if opts != nil && opts.TLS != nil {
-			cfg = opts.TLS.Clone()
-		}
-		if cfg.ServerName == "" {
-			cfg.ServerName = ep.Host
-		}
 		tr.DialTLSContext = func(ctx context.Context, network, a string) (net.Conn, error) {
 			c, err := dialTCP(ctx, network, a)
 			if err != nil {
 				return nil, err
 			}
-			tc := tls.Client(c, cfg)
-			if err := tc.HandshakeContext(ctx); err != nil {
+			tc, err := tlsClient(ctx, c, ep, opts)
+			if err != nil {
 				c.Close()
-				return nil, fmt.Errorf("TLS handshake: %w", err)
+				return nil, err
 			}
 			mu.Lock()
 			under = tc
@@ -349,7 +341,9 @@ type wsConn struct {
 	once     sync.Once
 }
 
-// wssConn adds the TLS state of the connection below.
+// wssConn adds the TLS state of the connection below, so that Conn.TLSState
+// (and through it IceSSL's view of the peer, createSessionFromSecureConnection
+// and the SSL verifiers) works on wss as on ssl.
 type wssConn struct{ *wsConn }
 
 // ConnectionState is the TLS state, as *tls.Conn reports it.

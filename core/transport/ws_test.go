@@ -4,19 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/sha1"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
 	"strings"
@@ -24,6 +18,7 @@ import (
 	"time"
 
 	"github.com/floe-router/floe/core/ice"
+	"github.com/floe-router/floe/internal/testcert"
 )
 
 // The ws tests talk to floe's ws server through a hand-driven client that
@@ -563,42 +558,11 @@ func TestWSProtocolErrorsCloseTheConnection(t *testing.T) {
 	}
 }
 
-// testCertificate is a self-signed certificate for 127.0.0.1.
-func testCertificate(t *testing.T) (tls.Certificate, *x509.CertPool) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: "floe test"},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
-		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		IsCA:         true,
-
-		BasicConstraintsValid: true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	roots := x509.NewCertPool()
-	roots.AddCert(cert)
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: cert}, roots
-}
-
 // TestWSDialAndListen runs floe's ws client against floe's ws server: Ice
 // messages both ways, on ws and on wss.
 func TestWSDialAndListen(t *testing.T) {
-	cert, roots := testCertificate(t)
+	ca := testcert.NewAuthority(t, "ws test CA")
+	cert := ca.Server(t, "router").TLS()
 	for _, tc := range []struct {
 		name       string
 		typ        int16
@@ -609,7 +573,7 @@ func TestWSDialAndListen(t *testing.T) {
 		{"ws", ice.WSEndpoint, &Options{MessageSizeMax: 4 << 20}, &Options{MessageSizeMax: 4 << 20}, false},
 		{"wss", ice.WSSEndpoint,
 			&Options{MessageSizeMax: 4 << 20, TLS: &tls.Config{Certificates: []tls.Certificate{cert}}},
-			&Options{MessageSizeMax: 4 << 20, TLS: &tls.Config{RootCAs: roots}}, true},
+			&Options{MessageSizeMax: 4 << 20, TLS: &tls.Config{RootCAs: ca.Pool()}}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			l, accepted := wsListenAccepted(t, tc.typ, tc.server)
@@ -675,7 +639,7 @@ func TestWSDialAndListen(t *testing.T) {
 }
 
 func TestWSSRefusesPlainWebSocket(t *testing.T) {
-	cert, _ := testCertificate(t)
+	cert := testcert.NewAuthority(t, "ws test CA").Server(t, "router").TLS()
 	h := &echoHandler{}
 	l := wsListen(t, ice.WSSEndpoint, &Options{MessageSizeMax: 1 << 20, TLS: &tls.Config{Certificates: []tls.Certificate{cert}}}, h)
 	nc, err := net.Dial("tcp", l.Addr().String())
