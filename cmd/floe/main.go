@@ -2,7 +2,8 @@
 // Ice. It reads an HCL configuration (floe run, floe validate) or Glacier2
 // properties (floe glacier2, or this binary named glacier2router), builds
 // the logger, and hands the resulting config.Config to the router kernel
-// (serve). This is where floe's pieces are wired together.
+// (serve); floe hashpassword writes password file lines. This is where
+// floe's pieces are wired together.
 package main
 
 import (
@@ -41,7 +42,8 @@ func main() {
 		<-ctx.Done()
 		stop()
 	}()
-	c := &cli{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, serve: serve}
+	c := &cli{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, serve: serve,
+		stdin: os.Stdin, terminal: stdinTerminal()}
 	code := c.run(ctx, os.Args)
 	stop()
 	os.Exit(code)
@@ -56,6 +58,8 @@ type cli struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
 	serve          serveFunc
+	stdin          io.Reader
+	terminal       terminal // standard input when it is a terminal, else nil
 }
 
 // run dispatches on the program name and the subcommand; args is the whole
@@ -78,6 +82,8 @@ func (c *cli) run(ctx context.Context, args []string) int {
 		return c.validate(rest)
 	case "glacier2":
 		return c.glacier2(ctx, "floe glacier2", rest, false)
+	case "hashpassword":
+		return c.hashPassword(rest)
 	case "version", "--version", "-v":
 		fmt.Fprintln(c.stdout, versionLine())
 		return exitOK
@@ -112,6 +118,10 @@ Commands:
   glacier2 [--Ice.Config=FILE[,FILE...]] [--Glacier2.Name=Value...] [--nowarn]
            [--log-level LEVEL] [--log-json]
         Start the router from Glacier2 properties, as glacier2router does.
+  hashpassword [--rounds N] [USER]
+        Print a sha512-crypt hash of a password (asked twice on a terminal,
+        else the first line of standard input) for a password file, as
+        "USER HASH" when USER is given.
   version
         Print floe's version.
   help

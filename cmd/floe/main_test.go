@@ -97,7 +97,7 @@ func TestValidateReportsEveryMistake(t *testing.T) {
 	want := path + `:1:1: error: Missing client endpoints; The client block needs endpoints: where clients connect, for example endpoints = "tcp -p 4063".
     client {
     ^^^^^^
-` + path + `:1:1: error: No authentication configured; Glacier2 requires a permissions verifier or password file: set auth { verifier = "..." } to a Glacier2::PermissionsVerifier proxy, or auth { allow_all = true } for development.
+` + path + `:1:1: error: No authentication configured; Glacier2 requires a permissions verifier or password file: set auth { verifier = "..." } to a Glacier2::PermissionsVerifier proxy, auth { passwords_file = "..." } to a Glacier2 password file, or auth { allow_all = true } for development.
 ` + path + `:2:21: error: Incorrect attribute value type; Inappropriate value for attribute "forward_context": a bool is required.
       forward_context = "maybe"
                         ^^^^^^^

@@ -21,6 +21,12 @@ func serve(ctx context.Context, cfg *config.Config, log hclog.Logger) error {
 	if err != nil {
 		return err
 	}
+	hooks, closeHooks, err := buildHooks(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer closeHooks()
+	r.SetHooks(hooks)
 	if cfg.PrintAdapterReady {
 		// Scripts around glacier2router wait for these lines on stdout.
 		r.OnReady = func(adapter string) { fmt.Fprintln(os.Stdout, adapter+" ready") }

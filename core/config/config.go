@@ -141,6 +141,11 @@ type Auth struct {
 	// Verifier is the stringified proxy of a remote
 	// Glacier2::PermissionsVerifier.
 	Verifier string
+	// PasswordsFile is the path of a Glacier2 password file
+	// (Glacier2.CryptPasswords): user ids and password hashes. From HCL it
+	// is resolved against the configuration file's directory. Used only
+	// when Verifier is empty, as in Glacier2.
+	PasswordsFile string
 	// SessionManager is the stringified proxy of a remote
 	// Glacier2::SessionManager; its session proxy is returned to clients.
 	SessionManager string

@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/big"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -183,7 +184,7 @@ func (d *decoder) decode(body *hclsyntax.Body) {
 	}
 }
 
-const noAuthDetail = `Glacier2 requires a permissions verifier or password file: set auth { verifier = "..." } to a Glacier2::PermissionsVerifier proxy, or auth { allow_all = true } for development.`
+const noAuthDetail = `Glacier2 requires a permissions verifier or password file: set auth { verifier = "..." } to a Glacier2::PermissionsVerifier proxy, auth { passwords_file = "..." } to a Glacier2 password file, or auth { allow_all = true } for development.`
 
 // refuseNotYet reports every top-level item named in notYet and returns the
 // body without them, so they are not reported a second time as unknown.
@@ -362,17 +363,25 @@ func (d *decoder) auth(b *hcl.Block) {
 	attrs := d.content(b.Body, authSchema)
 	a := &d.cfg.Auth
 	passwords := attrs["passwords_file"]
-	if passwords != nil {
-		d.errorf(passwords.NameRange, "Not supported yet",
-			"passwords_file (Glacier2.CryptPasswords) is not supported by this version of floe yet; a later version implements it. Use a verifier for now.")
+	path, ok := d.str(passwords)
+	if ok && path != "" {
+		a.PasswordsFile = d.passwordsFile(passwords, path)
 	}
+	noPasswords := isAbsent(passwords) || ok && path == ""
 	a.Verifier = d.proxy(attrs["verifier"], "verifier")
 	a.SessionManager = d.proxy(attrs["session_manager"], "session manager")
-	a.AllowAll = d.allowAll(attrs["allow_all"], a.Verifier != "",
-		"allow_all accepts every user the verifier would refuse; set either verifier or allow_all, not both.",
+	conflict := "allow_all accepts every user the verifier would refuse; set either verifier or allow_all, not both."
+	if a.PasswordsFile != "" {
+		conflict = "allow_all accepts every user the password file would refuse; set either passwords_file or allow_all, not both."
+	}
+	a.AllowAll = d.allowAll(attrs["allow_all"], a.Verifier != "" || a.PasswordsFile != "", conflict,
 		"allow_all accepts every user and password: use it for development only.")
+	if a.Verifier != "" && a.PasswordsFile != "" {
+		d.errorf(passwords.Expr.Range(), "Conflicting authentication",
+			"Glacier2 would use the verifier and ignore the password file; set either verifier or passwords_file, not both.")
+	}
 	d.sslAuth(attrs)
-	if a.Verifier == "" && passwords == nil && !a.hasSSLAuth() && !a.AllowAll {
+	if a.Verifier == "" && noPasswords && !a.hasSSLAuth() && !a.AllowAll {
 		d.errorf(b.DefRange, "No authentication configured", noAuthDetail)
 	}
 }
@@ -405,6 +414,29 @@ func (d *decoder) allowAll(a *hcl.Attribute, withVerifier bool, conflict, warnin
 		})
 	}
 	return on
+}
+
+// passwordsFile resolves the passwords_file path s against the directory
+// of the configuration file and checks that the file loads: an error for
+// each problem, a warning when it has no users.
+func (d *decoder) passwordsFile(a *hcl.Attribute, s string) string {
+	path := s
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(filepath.Dir(d.cfg.Source), path)
+	}
+	users, problems := checkPasswordFile(path)
+	for _, p := range problems {
+		d.errorf(a.Expr.Range(), "Invalid password file", "%s.", p)
+	}
+	if len(problems) == 0 && users == 0 {
+		d.diags = append(d.diags, &hcl.Diagnostic{
+			Severity: hcl.DiagWarning,
+			Summary:  "Empty password file",
+			Detail:   fmt.Sprintf("%s has no users: every createSession will be refused.", path),
+			Subject:  a.Expr.Range().Ptr(),
+		})
+	}
+	return path
 }
 
 func (d *decoder) log(b *hcl.Block) {

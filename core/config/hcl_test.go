@@ -222,10 +222,10 @@ admin {
 			`test.hcl:21:1: error: Not supported yet; The admin block is not supported by this version of floe yet; a later version implements it. Remove it to use this configuration now.`,
 		},
 	}, {
-		name: "passwords_file is not supported yet, and is not also reported as no authentication",
-		src:  "client {\n  endpoints = \"tcp -p 4063\"\n}\nauth {\n  passwords_file = \"passwords\"\n}\n",
+		name: "a passwords_file that does not load is not also reported as no authentication",
+		src:  "client {\n  endpoints = \"tcp -p 4063\"\n}\nauth {\n  passwords_file = \"testdata/missing\"\n}\n",
 		want: []string{
-			`test.hcl:5:3: error: Not supported yet; passwords_file (Glacier2.CryptPasswords) is not supported by this version of floe yet; a later version implements it. Use a verifier for now.`,
+			"test.hcl:5:20: error: Invalid password file; cannot open `testdata/missing' for reading: No such file or directory.",
 		},
 	}, {
 		name: "wrong types",

@@ -24,6 +24,7 @@ var mappedGlacier2Properties = []string{
 	"Glacier2.Server.PublishedEndpoints",
 	"Glacier2.Server.ForwardContext",
 	"Glacier2.PermissionsVerifier",
+	"Glacier2.CryptPasswords",
 	"Glacier2.SessionManager",
 	"Glacier2.SessionTimeout",
 	"Glacier2.RoutingTable.MaxSize",
@@ -331,18 +332,22 @@ func (m *propertyMapper) mapAuth() {
 		}
 	}
 	m.mapSSLAuth()
-	if p.Get("Glacier2.PermissionsVerifier") == "" && p.Get("Glacier2.SSLPermissionsVerifier") == "" {
-		msg := "Glacier2 requires a permissions verifier or password file"
-		var unsupported []string
-		for _, k := range []string{"Glacier2.CryptPasswords"} {
-			if p.Get(k) != "" {
-				unsupported = append(unsupported, "`"+k+"'")
-			}
+	// As glacier2router, the password file is read only when there is no
+	// verifier.
+	switch passwords := p.Get("Glacier2.CryptPasswords"); {
+	case passwords != "" && p.Get("Glacier2.PermissionsVerifier") != "":
+		m.warnf("property `Glacier2.CryptPasswords' is ignored: `Glacier2.PermissionsVerifier' is set")
+	case passwords != "":
+		c.Auth.PasswordsFile = passwords
+		users, problems := checkPasswordFile(passwords)
+		for _, problem := range problems {
+			m.errs = append(m.errs, errors.New(problem))
 		}
-		if len(unsupported) > 0 {
-			msg += " (" + strings.Join(unsupported, " and ") + ": not supported by this version of floe yet)"
+		if len(problems) == 0 && users == 0 {
+			m.warnf("password file `%s' has no users: every createSession will be refused", passwords)
 		}
-		m.errs = append(m.errs, errors.New(msg))
+	case p.Get("Glacier2.PermissionsVerifier") == "" && p.Get("Glacier2.SSLPermissionsVerifier") == "":
+		m.errs = append(m.errs, errors.New("Glacier2 requires a permissions verifier or password file"))
 	}
 }
 

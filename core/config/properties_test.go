@@ -227,14 +227,6 @@ func TestFromPropertiesErrors(t *testing.T) {
 		lines: []string{clientEndpoints, "Glacier2.SessionManager=SM:tcp -p 1"},
 		want:  []string{"Glacier2 requires a permissions verifier or password file"},
 	}, {
-		name:  "authenticators floe does not support yet are named",
-		lines: []string{clientEndpoints, "Glacier2.CryptPasswords=passwords"},
-		want: []string{"Glacier2 requires a permissions verifier or password file " +
-			"(`Glacier2.CryptPasswords': not supported by this version of floe yet)"},
-		warnings: []string{
-			"property `Glacier2.CryptPasswords' is not supported yet, ignored",
-		},
-	}, {
 		name: "bad strings",
 		lines: []string{
 			"Glacier2.Client.Endpoints=bad",

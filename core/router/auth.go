@@ -102,6 +102,14 @@ func newAuthorizer(r *Router, cfg *config.Config) (Authorizer, error) {
 			return nil, errors.New("router: permissions verifier is a null proxy")
 		}
 		return remoteVerifier{r: r, proxy: p}, nil
+	case cfg.Auth.PasswordsFile != "":
+		// After the verifier: glacier2router uses Glacier2.CryptPasswords
+		// only when Glacier2.PermissionsVerifier is not set.
+		p, err := newPasswordFile(cfg.Auth.PasswordsFile)
+		if err != nil {
+			return nil, err
+		}
+		return p, nil
 	case cfg.Auth.AllowAll:
 		return allowAll{}, nil
 	}

@@ -20,10 +20,9 @@ import (
 
 func startRouter(t *testing.T) *Router {
 	t.Helper()
-	cfg := &config.Config{InstanceName: "Glacier2", Client: config.Client{Endpoints: "tcp -h 127.0.0.1 -p 0"},
+	return runRouter(t, &config.Config{InstanceName: "Glacier2", Client: config.Client{Endpoints: "tcp -h 127.0.0.1 -p 0"},
 		Server: &config.Server{Endpoints: "tcp -h 127.0.0.1 -p 0"}, Auth: config.Auth{AllowAll: true},
-		MessageSizeMax: 1 << 20}
-	return runRouter(t, cfg)
+		MessageSizeMax: 1 << 20})
 }
 
 // runRouter starts a router with cfg, shut down when the test ends.

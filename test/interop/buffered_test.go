@@ -20,13 +20,15 @@ func init() {
 		res := client(t, r, "override", "--hello", hello, "--count", fmt.Sprint(count))
 		var notes []string
 		res.value(t, "notes", &notes)
-		// The first note goes out at once; the rest wait for the sleep
-		// time and collapse to the newest before "done".
-		if len(notes) < 3 || len(notes) >= count {
+		// The first note usually goes out at once (glacier2router's queue
+		// thread may not have taken it yet, then it is overridden too); the
+		// rest wait for the sleep time and collapse to the newest before
+		// "done".
+		if len(notes) < 2 || len(notes) >= count {
 			t.Fatalf("notes %q: want the overrides to collapse %d notes to a few", notes, count)
 		}
-		if notes[0] != "position-0" || notes[len(notes)-2] != fmt.Sprintf("position-%d", count-1) || notes[len(notes)-1] != "done" {
-			t.Errorf("notes %q: want position-0 first, then the newest position and done last", notes)
+		if notes[len(notes)-2] != fmt.Sprintf("position-%d", count-1) || notes[len(notes)-1] != "done" {
+			t.Errorf("notes %q: want the newest position, then done, last", notes)
 		}
 	}})
 }

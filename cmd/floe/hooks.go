@@ -1,0 +1,45 @@
+package main
+
+import (
+	"context"
+
+	"github.com/floe-router/floe/core/config"
+	"github.com/floe-router/floe/core/intercept"
+	"github.com/hashicorp/go-hclog"
+)
+
+// hookSource builds the interception entries of one kind (Lua scripts,
+// plugins) from the configuration. It runs in ctx (the router's lifetime:
+// engines watch files and supervise processes until it ends) and returns a
+// closer that stops what it started.
+type hookSource func(ctx context.Context, cfg *config.Config, log hclog.Logger) ([]intercept.Entry, func(), error)
+
+// hookSources are consulted in this order; within each, hooks keep the
+// order of the configuration. Each kind registers itself from its own file.
+var hookSources []hookSource
+
+// buildHooks assembles the interception chain from every source.
+func buildHooks(ctx context.Context, cfg *config.Config, log hclog.Logger) (*intercept.Chain, func(), error) {
+	var entries []intercept.Entry
+	var closers []func()
+	closeAll := func() {
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
+		}
+	}
+	for _, src := range hookSources {
+		es, closer, err := src(ctx, cfg, log)
+		if closer != nil {
+			closers = append(closers, closer)
+		}
+		if err != nil {
+			closeAll()
+			return nil, nil, err
+		}
+		entries = append(entries, es...)
+	}
+	if len(entries) == 0 {
+		return nil, closeAll, nil
+	}
+	return intercept.New(entries, log.Named("hooks")), closeAll, nil
+}
