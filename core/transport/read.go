@@ -199,4 +199,3 @@ func (c *Conn) dispatch(m *Message) bool {
 	}
 	return true
 }
-
