@@ -176,6 +176,20 @@ func TestFromProperties(t *testing.T) {
 			}
 		}),
 	}, {
+		name: "the address filter",
+		lines: []string{clientEndpoints, verifier,
+			"Glacier2.Filter.Address.Accept=127.0.0.1 *:[80,443]",
+			"Glacier2.Filter.Address.Reject=10.*",
+			"Glacier2.Filter.ProxySizeMax=256",
+		},
+		want: base(func(c *Config) {
+			c.Filter.Address = AddressFilter{Accept: "127.0.0.1 *:[80,443]", Reject: "10.*", ProxySizeMax: 256}
+		}),
+	}, {
+		name:  "a negative ProxySizeMax wraps around in Glacier2: no limit",
+		lines: []string{clientEndpoints, verifier, "Glacier2.Filter.ProxySizeMax=-5"},
+		want:  base(nil),
+	}, {
 		name:  "server settings without server endpoints are ignored, as in Glacier2",
 		lines: []string{clientEndpoints, verifier, "Glacier2.Server.ForwardContext=1", "Glacier2.Server.PublishedEndpoints=tcp -p 1"},
 		want: base(func(c *Config) {
@@ -250,6 +264,18 @@ func TestFromPropertiesErrors(t *testing.T) {
 		want:     []string{"property `Glacier2.Client.Endpoints' is not set"},
 		warnings: []string{"unknown property `Glacier2.client.endpoints', ignored; did you mean `Glacier2.Client.Endpoints'?"},
 	}, {
+		name: "address rules and proxy sizes glacier2router refuses to start with",
+		lines: []string{clientEndpoints, verifier,
+			"Glacier2.Filter.Address.Accept=bad[",
+			"Glacier2.Filter.Address.Reject=10.* bad",
+			"Glacier2.Filter.ProxySizeMax=0",
+		},
+		want: []string{
+			"invalid `Glacier2.Filter.Address.Accept' property: stub: bad rule",
+			"invalid `Glacier2.Filter.Address.Reject' property: stub: bad rule",
+			"invalid `Glacier2.Filter.ProxySizeMax' property: `0': ProxySizeMax must be greater than 1",
+		},
+	}, {
 		name:  "a routing table that can hold nothing",
 		lines: []string{clientEndpoints, verifier, "Glacier2.RoutingTable.MaxSize=0"},
 		want:  []string{"property `Glacier2.RoutingTable.MaxSize' must be at least 1, not 0"},
@@ -266,6 +292,38 @@ func TestFromPropertiesErrors(t *testing.T) {
 				t.Errorf("warnings\n got %q\nwant %q", cfg.Warnings, tc.warnings)
 			}
 		})
+	}
+}
+
+// TestParseProxySizeMax: glacier2router reads the value with `>> unsigned
+// long' and wants all of it used (its answers checked by hand).
+func TestParseProxySizeMax(t *testing.T) {
+	for _, tc := range []struct {
+		in      string
+		want    int
+		problem string
+	}{
+		{"53", 53, ""},
+		{"+53", 53, ""},
+		{" 53", 53, ""},
+		{"1", 1, ""},
+		{"-5", 0, ""}, // 2^64-5: no proxy is that long
+		{"99999999999", 0, ""},
+		{"18446744073709551615", 0, ""},
+		{"-18446744073709551615", 1, ""},
+		{"0", 0, "ProxySizeMax must be greater than 1"},
+		{"-0", 0, "ProxySizeMax must be greater than 1"},
+		{"53x", 0, "Error parsing ProxySizeMax property"},
+		{"53 ", 0, "Error parsing ProxySizeMax property"},
+		{"0x10", 0, "Error parsing ProxySizeMax property"},
+		{"abc", 0, "Error parsing ProxySizeMax property"},
+		{"- 5", 0, "Error parsing ProxySizeMax property"},
+		{"18446744073709551616", 0, "Error parsing ProxySizeMax property"},
+	} {
+		n, problem := parseProxySizeMax(tc.in)
+		if n != tc.want || problem != tc.problem {
+			t.Errorf("parseProxySizeMax(%q) = %d, %q; want %d, %q", tc.in, n, problem, tc.want, tc.problem)
+		}
 	}
 }
 
