@@ -14,7 +14,7 @@ import (
 // floeAppliesAddressFilter says whether floe's addProxies applies the
 // address filter yet (core/router's proxyVerifier); until then the floe
 // half of TestAddressFilter is skipped.
-const floeAppliesAddressFilter = false
+const floeAppliesAddressFilter = true
 
 // addressFilterCases is core/router/testdata/addressfilter.json: for rule
 // sets, what glacier2router does with each proxy a client adds. Its
