@@ -271,6 +271,9 @@ type Filter struct {
 	Identities []string
 	// AdapterIDs accepts requests for proxies with the listed adapter ids.
 	AdapterIDs []string
+
+	// Address checks every proxy a client adds with addProxies.
+	Address AddressFilter
 }
 
 // Locator names the Ice locator the router resolves indirect proxies with.
@@ -303,6 +306,26 @@ type Trace struct {
 	ClientOverride int // client requests replaced by _ovrd
 	ServerOverride int // callbacks replaced by _ovrd
 }
+
+// AddressFilter is Glacier2's ProxyVerifier: a client that adds a proxy
+// these rules reject loses its connection. All empty: every proxy passes.
+type AddressFilter struct {
+	// Accept and Reject are Glacier2.Filter.Address.Accept and .Reject:
+	// whitespace-separated rules `address[:port]`, with '*' wildcards and
+	// [a,b-c] number groups, matched against every endpoint of the proxy.
+	// Reject wins over Accept; with Accept set, a proxy must match one of
+	// its rules.
+	Accept, Reject string
+	// ProxySizeMax is the maximum length of a stringified proxy, in bytes
+	// (Glacier2.Filter.ProxySizeMax); 0 means no limit.
+	ProxySizeMax int
+}
+
+// CheckAddressRules reports what is wrong with an AddressFilter rule
+// string. The rule grammar lives with the verifier in core/router, which
+// imports this package and sets the hook; when it is nil (router not
+// linked in) the rules are checked only when the router starts.
+var CheckAddressRules func(rules string) error
 
 // Log configures logging.
 type Log struct {

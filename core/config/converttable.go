@@ -222,6 +222,14 @@ var convertedBlocks = []hclBlock{{
 		}},
 		{"identities", []string{"Glacier2.Filter.Identity.Accept"}, func(c *Config) (cty.Value, bool) { return listValue(c.Filter.Identities) }},
 		{"adapter_ids", []string{"Glacier2.Filter.AdapterId.Accept"}, func(c *Config) (cty.Value, bool) { return listValue(c.Filter.AdapterIDs) }},
+		{"address_accept", []string{"Glacier2.Filter.Address.Accept"}, func(c *Config) (cty.Value, bool) { return strValue(c.Filter.Address.Accept) }},
+		{"address_reject", []string{"Glacier2.Filter.Address.Reject"}, func(c *Config) (cty.Value, bool) { return strValue(c.Filter.Address.Reject) }},
+		{"proxy_size_max", []string{"Glacier2.Filter.ProxySizeMax"}, func(c *Config) (cty.Value, bool) {
+			if c.Filter.Address.ProxySizeMax == 0 {
+				return cty.NilVal, false
+			}
+			return intValue(c.Filter.Address.ProxySizeMax, 0)
+		}},
 	},
 }, {
 	name:    "tls",

@@ -88,8 +88,9 @@ var (
 	logSchema     = attributes("level", "json")
 	locatorSchema = attributes("proxy", "cache_timeout")
 	adminSchema   = attributes("endpoints", "instance_name", "facets")
-	filterSchema  = attributes("categories", "accept_user", "identities", "adapter_ids")
-	traceSchema   = attributes("session", "routing_table", "client_request", "server_request", "client_reject",
+	filterSchema  = attributes("categories", "accept_user", "identities", "adapter_ids",
+		"address_accept", "address_reject", "proxy_size_max")
+	traceSchema = attributes("session", "routing_table", "client_request", "server_request", "client_reject",
 		"client_override", "server_override")
 )
 
@@ -455,6 +456,26 @@ func (d *decoder) filter(b *hcl.Block) {
 				`accept_user is "user" (accept the session's user id as a category) or "_user" (the user id prefixed with "_"), not %q.`, s)
 		}
 	}
+	f.Address.Accept = d.addressRules(attrs["address_accept"])
+	f.Address.Reject = d.addressRules(attrs["address_reject"])
+	if n, ok := d.integer(attrs["proxy_size_max"], 1, math.MaxInt32, "bytes"); ok {
+		f.Address.ProxySizeMax = int(n)
+	}
+}
+
+// addressRules reads Glacier2.Filter.Address.Accept or .Reject rules,
+// checked as glacier2router checks them at start-up.
+func (d *decoder) addressRules(a *hcl.Attribute) string {
+	s, ok := d.str(a)
+	if !ok || s == "" {
+		return ""
+	}
+	if CheckAddressRules != nil {
+		if err := CheckAddressRules(s); err != nil {
+			d.errorf(a.Expr.Range(), "Invalid address rule", "%s: %v.", a.Name, err)
+		}
+	}
+	return s
 }
 
 // strings reads a list of strings.

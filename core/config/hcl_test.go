@@ -62,6 +62,17 @@ auth { verifier = "Verifier:tcp -h 10.0.0.2 -p 10000" }`,
 			c.Client.ACMTimeout = 2 * time.Minute
 		}),
 	}, {
+		name: "the address filter",
+		src: minimal + `filter {
+  address_accept = "127.0.0.1 10.0.0.[1-9]:[10000-10100]"
+  address_reject = "*:666"
+  proxy_size_max = 512
+}
+`,
+		want: base(func(c *Config) {
+			c.Filter.Address = AddressFilter{Accept: "127.0.0.1 10.0.0.[1-9]:[10000-10100]", Reject: "*:666", ProxySizeMax: 512}
+		}),
+	}, {
 		name: "acm_timeout 0s turns ACM off",
 		src:  strings.Replace(minimal, `"tcp -p 4063"`, `"tcp -p 4063"`+"\n  acm_timeout = \"0s\"", 1),
 		want: base(func(c *Config) { c.Client.ACMTimeout = ACMDisabled }),
@@ -330,6 +341,19 @@ admin {
 			`test.hcl:12:1: error: Not supported yet; The script block is not supported by this version of floe yet; a later version implements it. Remove it to use this configuration now.`,
 			`test.hcl:15:1: error: Not supported yet; The plugin block is not supported by this version of floe yet; a later version implements it. Remove it to use this configuration now.`,
 			`test.hcl:21:1: error: Not supported yet; The admin block is not supported by this version of floe yet; a later version implements it. Remove it to use this configuration now.`,
+		},
+	}, {
+		name: "address rules and proxy sizes glacier2router refuses",
+		src: minimal + `filter {
+  address_accept = "127.0.0.1 bad["
+  address_reject = ["10.*"]
+  proxy_size_max = 0
+}
+`,
+		want: []string{
+			`test.hcl:9:20: error: Invalid address rule; address_accept: stub: bad rule.`,
+			`test.hcl:10:20: error: Incorrect attribute value type; Inappropriate value for attribute "address_reject": a string is required.`,
+			`test.hcl:11:20: error: Number out of range; proxy_size_max must be between 1 and 2147483647 bytes, not 0.`,
 		},
 	}, {
 		name: "a passwords_file that does not load is not also reported as no authentication",

@@ -58,6 +58,9 @@ var mappedGlacier2Properties = []string{
 	"Glacier2.Client.Trace.Reject",
 	"Glacier2.Client.Trace.Override",
 	"Glacier2.Server.Trace.Override",
+	"Glacier2.Filter.Address.Accept",
+	"Glacier2.Filter.Address.Reject",
+	"Glacier2.Filter.ProxySizeMax",
 }
 
 // authProxies are the four proxy properties of Glacier2's authentication,
@@ -270,6 +273,7 @@ func (m *propertyMapper) mapProperties() {
 		c.CompressionLevel = int(max(1, min(9, p.GetAsIntWithDefault("Ice.Compression.Level", 1))))
 	}
 	m.mapFilters()
+	m.mapAddressFilter()
 	// A negative trace level is off, as zero.
 	level := func(key string) int { return int(max(p.GetAsInt(key), 0)) }
 	c.Trace = Trace{
@@ -334,6 +338,65 @@ func (m *propertyMapper) mapFilters() {
 		}
 		f.Identities = append(f.Identities, id)
 	}
+}
+
+// mapAddressFilter maps Glacier2's ProxyVerifier properties; a bad rule or
+// size stops the router, as glacier2router refuses to start with one.
+func (m *propertyMapper) mapAddressFilter() {
+	f := &m.cfg.Filter.Address
+	for _, rules := range []struct {
+		key string
+		dst *string
+	}{{"Glacier2.Filter.Address.Accept", &f.Accept}, {"Glacier2.Filter.Address.Reject", &f.Reject}} {
+		v := m.props.Get(rules.key)
+		if v == "" {
+			continue
+		}
+		if CheckAddressRules != nil {
+			if err := CheckAddressRules(v); err != nil {
+				m.errorf("invalid `%s' property: %w", rules.key, err)
+				continue
+			}
+		}
+		*rules.dst = v
+	}
+	if v := m.props.Get("Glacier2.Filter.ProxySizeMax"); v != "" {
+		n, problem := parseProxySizeMax(v)
+		if problem != "" {
+			m.errorf("invalid `Glacier2.Filter.ProxySizeMax' property: `%s': %s", v, problem)
+		}
+		f.ProxySizeMax = n
+	}
+}
+
+// parseProxySizeMax reads Glacier2.Filter.ProxySizeMax as glacier2router
+// does, with `istream >> unsigned long' that must use the whole value:
+// leading whitespace and a sign are allowed, and a negative value wraps
+// around to a huge one. A limit no proxy can reach is returned as 0, no
+// limit. problem, when not "", is glacier2router's complaint.
+func parseProxySizeMax(s string) (n int, problem string) {
+	i := 0
+	for i < len(s) && strings.IndexByte(" \t\n\v\f\r", s[i]) >= 0 {
+		i++
+	}
+	neg := i < len(s) && s[i] == '-'
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		i++
+	}
+	u, err := strconv.ParseUint(s[i:], 10, 64)
+	if err != nil {
+		return 0, "Error parsing ProxySizeMax property"
+	}
+	if neg {
+		u = -u
+	}
+	switch {
+	case u == 0:
+		return 0, "ProxySizeMax must be greater than 1" // sic: 1 is allowed
+	case u > math.MaxInt32:
+		return 0, ""
+	}
+	return int(u), ""
 }
 
 // splitQuoted splits s at spaces and tabs; a part in single or double

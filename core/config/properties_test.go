@@ -3,7 +3,6 @@ package config
 import (
 	"math"
 	"reflect"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -160,7 +159,6 @@ func TestFromProperties(t *testing.T) {
 		lines: []string{clientEndpoints, verifier,
 			"Glacier2.SessionManager.Context.x=y",
 			"Glacier2.Client.ThreadPool.Size=4",
-			"Glacier2.Filter.ProxySizeMax=100",
 			"Glacier2.client.endpoints=tcp -p 1",
 			"Glacier2.SessionTimeOut=30",
 			"Glacier2.Nonsense=1",
@@ -172,12 +170,25 @@ func TestFromProperties(t *testing.T) {
 			c.Warnings = []string{
 				"property `Glacier2.SessionManager.Context.x' is ignored: `Glacier2.SessionManager' is not a proxy floe calls",
 				"property `Glacier2.Client.ThreadPool.Size' is ignored: floe has no thread pools: each connection is served by its own goroutines",
-				"property `Glacier2.Filter.ProxySizeMax' is not supported yet, ignored",
 				"unknown property `Glacier2.Nonsense', ignored",
 				"unknown property `Glacier2.SessionTimeOut', ignored; did you mean `Glacier2.SessionTimeout'?",
 				"unknown property `Glacier2.client.endpoints', ignored; did you mean `Glacier2.Client.Endpoints'?",
 			}
 		}),
+	}, {
+		name: "the address filter",
+		lines: []string{clientEndpoints, verifier,
+			"Glacier2.Filter.Address.Accept=127.0.0.1 *:[80,443]",
+			"Glacier2.Filter.Address.Reject=10.*",
+			"Glacier2.Filter.ProxySizeMax=256",
+		},
+		want: base(func(c *Config) {
+			c.Filter.Address = AddressFilter{Accept: "127.0.0.1 *:[80,443]", Reject: "10.*", ProxySizeMax: 256}
+		}),
+	}, {
+		name:  "a negative ProxySizeMax wraps around in Glacier2: no limit",
+		lines: []string{clientEndpoints, verifier, "Glacier2.Filter.ProxySizeMax=-5"},
+		want:  base(nil),
 	}, {
 		name:  "server settings without server endpoints are ignored, as in Glacier2",
 		lines: []string{clientEndpoints, verifier, "Glacier2.Server.ForwardContext=1", "Glacier2.Server.PublishedEndpoints=tcp -p 1"},
@@ -406,6 +417,18 @@ func TestFromPropertiesErrors(t *testing.T) {
 			"permissions verifier `Verifier:tcp -h 10.0.0.2 -p 10000' is invalid: locator `bad' in `Glacier2.PermissionsVerifier.Locator' is invalid: stub: bad proxy",
 		},
 	}, {
+		name: "address rules and proxy sizes glacier2router refuses to start with",
+		lines: []string{clientEndpoints, verifier,
+			"Glacier2.Filter.Address.Accept=bad[",
+			"Glacier2.Filter.Address.Reject=10.* bad",
+			"Glacier2.Filter.ProxySizeMax=0",
+		},
+		want: []string{
+			"invalid `Glacier2.Filter.Address.Accept' property: stub: bad rule",
+			"invalid `Glacier2.Filter.Address.Reject' property: stub: bad rule",
+			"invalid `Glacier2.Filter.ProxySizeMax' property: `0': ProxySizeMax must be greater than 1",
+		},
+	}, {
 		name:  "a routing table that can hold nothing",
 		lines: []string{clientEndpoints, verifier, "Glacier2.RoutingTable.MaxSize=0"},
 		want:  []string{"property `Glacier2.RoutingTable.MaxSize' must be at least 1, not 0"},
@@ -422,6 +445,38 @@ func TestFromPropertiesErrors(t *testing.T) {
 				t.Errorf("warnings\n got %q\nwant %q", cfg.Warnings, tc.warnings)
 			}
 		})
+	}
+}
+
+// TestParseProxySizeMax: glacier2router reads the value with `>> unsigned
+// long' and wants all of it used (its answers checked by hand).
+func TestParseProxySizeMax(t *testing.T) {
+	for _, tc := range []struct {
+		in      string
+		want    int
+		problem string
+	}{
+		{"53", 53, ""},
+		{"+53", 53, ""},
+		{" 53", 53, ""},
+		{"1", 1, ""},
+		{"-5", 0, ""}, // 2^64-5: no proxy is that long
+		{"99999999999", 0, ""},
+		{"18446744073709551615", 0, ""},
+		{"-18446744073709551615", 1, ""},
+		{"0", 0, "ProxySizeMax must be greater than 1"},
+		{"-0", 0, "ProxySizeMax must be greater than 1"},
+		{"53x", 0, "Error parsing ProxySizeMax property"},
+		{"53 ", 0, "Error parsing ProxySizeMax property"},
+		{"0x10", 0, "Error parsing ProxySizeMax property"},
+		{"abc", 0, "Error parsing ProxySizeMax property"},
+		{"- 5", 0, "Error parsing ProxySizeMax property"},
+		{"18446744073709551616", 0, "Error parsing ProxySizeMax property"},
+	} {
+		n, problem := parseProxySizeMax(tc.in)
+		if n != tc.want || problem != tc.problem {
+			t.Errorf("parseProxySizeMax(%q) = %d, %q; want %d, %q", tc.in, n, problem, tc.want, tc.problem)
+		}
 	}
 }
 
@@ -464,15 +519,13 @@ func TestGlacier2PropertyNames(t *testing.T) {
 			t.Errorf("mapped property %s is not a Glacier2 property", name)
 		}
 	}
-	// Every Glacier2 property is mapped, ignored on purpose, or one of the
-	// address filters another branch implements.
-	notYet := []string{"Glacier2.Filter.Address.Accept", "Glacier2.Filter.Address.Reject", "Glacier2.Filter.ProxySizeMax"}
+	// Every Glacier2 property is mapped or ignored on purpose.
 	for _, name := range glacier2Properties {
 		mapped, reason := isMappedGlacier2Property(name), ignoredReason(name)
 		switch {
 		case mapped && reason != "":
 			t.Errorf("%s is both mapped and ignored (%s)", name, reason)
-		case !mapped && reason == "" && !slices.Contains(notYet, name):
+		case !mapped && reason == "":
 			t.Errorf("%s is neither mapped nor ignored with a reason", name)
 		}
 	}

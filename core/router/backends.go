@@ -10,6 +10,7 @@ import (
 	"github.com/floe-router/floe/core/config"
 	"github.com/floe-router/floe/core/ice"
 	"github.com/floe-router/floe/core/transport"
+	"github.com/floe-router/floe/sdk"
 )
 
 // Backends that a hook or plugin chooses (a patched target, a route) must
@@ -104,4 +105,82 @@ func (r *Router) retarget(s *Session, target string) (*ice.Proxy, *transport.Con
 		return nil, nil, err
 	}
 	return p, c, nil
+}
+
+// routeRequest describes a target to the route hooks.
+func routeRequest(s *Session, p *ice.Proxy) *sdk.RouteRequest {
+	rr := &sdk.RouteRequest{Identity: sdk.Identity{Name: p.Identity.Name, Category: p.Identity.Category},
+		Facet: p.Facet, AdapterID: p.AdapterID}
+	for i := range p.Endpoints {
+		rr.Endpoints = append(rr.Endpoints, p.Endpoints[i].String())
+	}
+	if s != nil {
+		rr.Session = s.view
+	}
+	return rr
+}
+
+// route asks the route hooks where p's requests should go: a copy of p with
+// the chosen endpoints (all inside allowed_backends), or nil for no
+// opinion. A hook that fails closed is an error.
+func (r *Router) route(ctx context.Context, s *Session, p *ice.Proxy) (*ice.Proxy, error) {
+	res, o := r.hooks.Route(ctx, routeRequest(s, p))
+	if o.Deny {
+		return nil, fmt.Errorf("%w: %s", transport.ErrNoEndpoint, o.Reason)
+	}
+	if len(res.Endpoints) == 0 {
+		return nil, nil
+	}
+	var eps []ice.Endpoint
+	for _, str := range res.Endpoints {
+		e, err := r.defaults.ParsePublishedEndpoints(str)
+		if err != nil {
+			return nil, fmt.Errorf("route hook %s chose endpoint %q: %w", o.Hook, str, err)
+		}
+		eps = append(eps, e...)
+	}
+	if err := r.checkBackends(ctx, eps); err != nil {
+		return nil, fmt.Errorf("route hook %s: %w", o.Hook, err)
+	}
+	np := *p
+	np.Endpoints, np.AdapterID = eps, ""
+	return &np, nil
+}
+
+// routeProxies asks the route hooks about each proxy a client adds; the
+// routing table keeps the client's proxy and, where a hook answered, the
+// target. A hook that fails leaves the proxy as the client gave it (its
+// requests then fail or resolve as they would without hooks).
+func (r *Router) routeProxies(s *Session, proxies []*ice.Proxy) []*ice.Proxy {
+	if !r.hooks.Has(sdk.Route) {
+		return nil
+	}
+	targets := make([]*ice.Proxy, len(proxies))
+	for i, p := range proxies {
+		if p == nil {
+			continue
+		}
+		t, err := r.route(r.hookContext(), s, p)
+		if err != nil {
+			s.log.Warn("route hook failed; keeping the client's proxy", "proxy", p.String(), "error", err)
+			continue
+		}
+		targets[i] = t
+	}
+	return targets
+}
+
+// sessionBackendConn is backendConn for a session's request: a target
+// still without endpoints is offered to the route hooks before the locator.
+func (r *Router) sessionBackendConn(s *Session, p *ice.Proxy, secure bool) (*transport.Conn, error) {
+	if len(p.Endpoints) == 0 && r.hooks.Has(sdk.Route) {
+		t, err := r.route(r.hookContext(), s, p)
+		if err != nil {
+			return nil, err
+		}
+		if t != nil {
+			return r.pool.Get(r.ctx, t.Endpoints, secure || t.Secure)
+		}
+	}
+	return r.backendConn(p, secure)
 }

@@ -307,3 +307,45 @@ func TestConnectHookCanRefuse(t *testing.T) {
 		t.Fatal("connection not refused")
 	}
 }
+
+// routeHook answers route requests from a map of identity name to
+// endpoint.
+type routeHook map[string]string
+
+func (h routeHook) Points() sdk.Points { return sdk.PointsOf(sdk.Route) }
+func (h routeHook) OnRoute(_ context.Context, r *sdk.RouteRequest) (sdk.RouteResult, error) {
+	if ep, ok := h[r.Identity.Name]; ok {
+		return sdk.RouteResult{Endpoints: []string{ep}}, nil
+	}
+	return sdk.RouteResult{}, nil
+}
+
+func TestRouteHookRewritesWithinAllowedBackends(t *testing.T) {
+	b := startBackend(t)
+	ep := fmt.Sprintf("tcp -h 127.0.0.1 -p %d", b.l.Endpoint.Port)
+	cfg := baseConfig()
+	cfg.AllowedBackends = []string{fmt.Sprintf("127.0.0.1:%d", b.l.Endpoint.Port)}
+	r := routerWithHooks(t, cfg, intercept.Entry{Name: "rewrite", Hook: routeHook{
+		"wellknown": ep,
+		"public":    ep,
+		"outside":   "tcp -h 192.0.2.1 -p 1",
+	}})
+	c := dialRaw(t, r)
+	c.createSession()
+	// A well-known proxy with no endpoints at all.
+	wk := &ice.Proxy{Identity: ice.Identity{Name: "wellknown"}, Protocol: ice.Protocol10, Encoding: ice.Encoding11}
+	if rep := c.routed(10, wk, nil); rep.Status != ice.ReplyOK || resultString(t, rep) != "wellknown" {
+		t.Fatalf("well-known: %+v", rep)
+	}
+	// A proxy whose own endpoints are rewritten.
+	pub := &ice.Proxy{Identity: ice.Identity{Name: "public"}, Protocol: ice.Protocol10, Encoding: ice.Encoding11,
+		Endpoints: []ice.Endpoint{{Type: ice.TCPEndpoint, Host: "198.51.100.7", Port: 4000, Timeout: 100}}}
+	if rep := c.routed(20, pub, nil); rep.Status != ice.ReplyOK || resultString(t, rep) != "public" {
+		t.Fatalf("rewritten: %+v", rep)
+	}
+	// A rewrite outside allowed_backends is refused by floe.
+	out := &ice.Proxy{Identity: ice.Identity{Name: "outside"}, Protocol: ice.Protocol10, Encoding: ice.Encoding11}
+	if rep := c.routed(30, out, nil); rep.Status != ice.ReplyUnknownLocalException || !strings.Contains(rep.Unknown, "allowed_backends") {
+		t.Fatalf("outside: %+v", rep)
+	}
+}

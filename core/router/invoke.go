@@ -39,7 +39,7 @@ type waitResult struct {
 
 type waiter chan waitResult
 
-func (w waiter) Reply(_ int32, m *transport.Message, err error) {
+func (w waiter) Reply(_ *transport.Batch, _ int32, m *transport.Message, err error) {
 	var res waitResult
 	if err != nil {
 		res.err = err

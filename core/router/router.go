@@ -65,6 +65,7 @@ type Router struct {
 
 	filterIdentities []ice.Identity       // the configured identity filter
 	allowedBackends  []config.BackendRule // where hooks may send requests
+	addressFilter    *proxyVerifier       // Glacier2.Filter.Address.*, ProxySizeMax; nil: none
 
 	ctx    context.Context // ends at shutdown; bounds the router's own calls
 	cancel context.CancelFunc
@@ -136,6 +137,9 @@ func New(cfg *config.Config, log hclog.Logger) (*Router, error) {
 	var err error
 	if r.auth, err = newAuthorizer(r, cfg); err != nil {
 		return nil, err
+	}
+	if r.addressFilter, err = newAddressFilter(cfg); err != nil {
+		return nil, fmt.Errorf("router: %w", err)
 	}
 	if r.allowedBackends, err = parseAllowedBackends(cfg.AllowedBackends); err != nil {
 		return nil, fmt.Errorf("router: allowed_backends: %w", err)

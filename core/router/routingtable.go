@@ -19,8 +19,11 @@ type RoutingTable struct {
 }
 
 type route struct {
-	key        string
-	proxy      *ice.Proxy
+	key   string
+	proxy *ice.Proxy // as the client added it (what an eviction returns)
+	// target is where requests go: the proxy, or what a route hook
+	// rewrote it to.
+	target     *ice.Proxy
 	conn       *transport.Conn // last connection used for this proxy
 	prev, next *route
 }
@@ -55,15 +58,16 @@ func (t *RoutingTable) pushBack(r *route) {
 
 // Add adds proxies in Glacier2's default form (twoway, not secure, no
 // facet); a proxy already present is refreshed, not replaced, as in
-// Glacier2. It returns the proxies evicted to stay within the bound. Null
-// proxies are ignored.
-func (t *RoutingTable) Add(proxies []*ice.Proxy) (evicted []*ice.Proxy) {
+// Glacier2. targets, when not nil, holds for each proxy where its requests
+// go instead (nil entries: the proxy itself). It returns the proxies
+// evicted to stay within the bound. Null proxies are ignored.
+func (t *RoutingTable) Add(proxies []*ice.Proxy, targets []*ice.Proxy) (evicted []*ice.Proxy) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.entries == nil {
 		t.entries = make(map[string]*route)
 	}
-	for _, p := range proxies {
+	for i, p := range proxies {
 		if p == nil {
 			continue
 		}
@@ -77,7 +81,10 @@ func (t *RoutingTable) Add(proxies []*ice.Proxy) (evicted []*ice.Proxy) {
 		np.Mode = ice.ModeTwoway
 		np.Secure = false
 		np.Facet = ""
-		r := &route{key: k, proxy: &np}
+		r := &route{key: k, proxy: &np, target: &np}
+		if i < len(targets) && targets[i] != nil {
+			r.target = targets[i]
+		}
 		t.entries[k] = r
 		t.pushBack(r)
 		for len(t.entries) > t.max {
@@ -90,9 +97,10 @@ func (t *RoutingTable) Add(proxies []*ice.Proxy) (evicted []*ice.Proxy) {
 	return evicted
 }
 
-// Get returns the proxy for the identity whose wire encoding is key, and the
-// connection last used for it, marking it most recently used. An empty
-// name is never routed.
+// Get returns where requests for the identity whose wire encoding is key
+// go (the proxy added, or its rewritten target), and the connection last
+// used for it, marking it most recently used. An empty name is never
+// routed.
 func (t *RoutingTable) Get(key []byte) (*ice.Proxy, *transport.Conn) {
 	if len(key) == 0 || key[0] == 0 {
 		return nil, nil
@@ -107,7 +115,7 @@ func (t *RoutingTable) Get(key []byte) (*ice.Proxy, *transport.Conn) {
 		t.unlink(r)
 		t.pushBack(r)
 	}
-	return r.proxy, r.conn
+	return r.target, r.conn
 }
 
 // SetConn remembers the connection chosen for the identity, so the next

@@ -292,7 +292,16 @@ func (r *Router) addProxies(c *call) {
 		r.protocolError(c.cc.c, err)
 		return
 	}
-	evicted := s.table.Add(proxies)
+	// Glacier2 checks every proxy before adding any, and a rejected one
+	// closes the connection before any answer.
+	for _, p := range proxies {
+		if ok, why := r.addressFilter.verify(p); !ok {
+			r.traceLog(s.log, r.cfg.Trace.ClientReject > 0)("rejecting proxy", "proxy", p.String(), "why", why)
+			c.cc.c.Abort(errors.New("addProxies: rejected proxy " + p.String() + ": " + why))
+			return
+		}
+	}
+	evicted := s.table.Add(proxies, r.routeProxies(s, proxies))
 	if lvl := r.cfg.Trace.RoutingTable; lvl == 1 || lvl >= 3 {
 		for _, p := range proxies {
 			if p != nil {

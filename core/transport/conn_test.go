@@ -50,7 +50,7 @@ type result struct {
 
 type chanTarget chan result
 
-func (t chanTarget) Reply(tag int32, m *Message, err error) { t <- result{tag, m, err} }
+func (t chanTarget) Reply(_ *Batch, tag int32, m *Message, err error) { t <- result{tag, m, err} }
 
 func listen(t *testing.T, opts *Options, h Handler, mon *Monitor) *Listener {
 	t.Helper()

@@ -56,10 +56,13 @@ auth {
 
 filter {
   # Only these objects may be reached.
-  categories  = ["chat", "a category"]
-  accept_user = "_user"
-  identities  = ["hello"]
-  adapter_ids = ["ChatAdapter"]
+  categories     = ["chat", "a category"]
+  accept_user    = "_user"
+  identities     = ["hello"]
+  adapter_ids    = ["ChatAdapter"]
+  address_accept = "10.0.*.*:[10000-10100]"
+  address_reject = "10.0.0.[1-9]:*"
+  proxy_size_max = 4096
 }
 
 # TLS.
@@ -86,20 +89,19 @@ ice_admin {
 
 trace {
   # Tracing.
-  session        = 1
-  routing_table  = 3
-  client_request = 1
-  client_reject  = 2
+  session         = 1
+  routing_table   = 3
+  client_request  = 1
+  client_reject   = 2
+  server_override = 1
 }
 
 # Properties with no HCL equivalent, which floe ignores:
 # Ice's own tracing: floe has none
 # Ice.Trace.Network=1: ignored: floe does not use this Ice property
 # Glacier2.Client.ThreadPool.Size=4: ignored: floe has no thread pools: each connection is served by its own goroutines
-# Glacier2.Filter.ProxySizeMax=4096: not supported yet, ignored
 
 # warnings:
-# testdata/convert/full.router:73: property `Ice.Trace.Network' has no HCL equivalent (ignored: floe does not use this Ice property); kept as a comment
-# testdata/convert/full.router:74: property `Glacier2.Client.ThreadPool.Size' has no HCL equivalent (ignored: floe has no thread pools: each connection is served by its own goroutines); kept as a comment
-# testdata/convert/full.router:75: property `Glacier2.Filter.ProxySizeMax' has no HCL equivalent (not supported yet, ignored); kept as a comment
+# testdata/convert/full.router:75: property `Ice.Trace.Network' has no HCL equivalent (ignored: floe does not use this Ice property); kept as a comment
+# testdata/convert/full.router:76: property `Glacier2.Client.ThreadPool.Size' has no HCL equivalent (ignored: floe has no thread pools: each connection is served by its own goroutines); kept as a comment
 # ssl permissions verifier `DemoGlacier2/NullSSLPermissionsVerifier' accepts every client: use it for development only
