@@ -7,6 +7,7 @@ package config
 import (
 	"cmp"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/floe-router/floe/core/ice"
@@ -392,6 +393,14 @@ var (
 	acmHeartbeats = []ACMHeartbeat{HeartbeatOff, HeartbeatOnDispatch, HeartbeatOnIdle, HeartbeatAlways}
 	acmCloses     = []ACMClose{CloseOff, CloseOnIdle, CloseOnInvocation, CloseOnInvocationAndIdle, CloseOnIdleForceful}
 )
+
+// Ice is the policy's number in Ice (its property value, and the order of
+// core/transport's HeartbeatPolicy); -1 for the empty value.
+func (h ACMHeartbeat) Ice() int { return slices.Index(acmHeartbeats, h) }
+
+// Ice is the policy's number in Ice (its property value, and the order of
+// core/transport's ClosePolicy); -1 for the empty value.
+func (c ACMClose) Ice() int { return slices.Index(acmCloses, c) }
 
 // ACM is the connection management applied to one side's connections,
 // with every default resolved.

@@ -66,6 +66,14 @@ func TestEffectiveSettings(t *testing.T) {
 			}
 		})
 	}
+	for i, h := range acmHeartbeats {
+		if h.Ice() != i {
+			t.Errorf("%s.Ice() = %d; want %d", h, h.Ice(), i)
+		}
+	}
+	if HeartbeatAlways.Ice() != 3 || CloseOnIdleForceful.Ice() != 4 || CloseOff.Ice() != 0 || ACMClose("").Ice() != -1 {
+		t.Error("ACM policy numbers differ from Ice's")
+	}
 	ten := 10 * time.Second
 	if got := (ProxyOptions{}).EffectiveLocatorCacheTimeout(DefaultSessionManagerLocatorCacheTimeout); got != 600*time.Second {
 		t.Errorf("default locator cache timeout %v", got)
