@@ -238,8 +238,6 @@ type ProxyOptions struct {
 	// Locator resolves this proxy instead of the default locator
 	// (Config.Locator); a stringified proxy.
 	Locator string
-	// Context is sent with every call through the proxy (<property>.Context.KEY).
-	Context map[string]string
 }
 
 // LocatorCacheForever is the cache timeout that never expires resolved

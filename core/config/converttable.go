@@ -152,16 +152,6 @@ func proxyOptionsBlock(name, property string, get func(a *Auth) (string, *ProxyO
 			return durationValue(o.InvocationTimeout)
 		})},
 		{"locator", []string{property + ".Locator"}, on(func(o *ProxyOptions) (cty.Value, bool) { return strValue(o.Locator) })},
-		{"context", []string{property + ".Context.*"}, on(func(o *ProxyOptions) (cty.Value, bool) {
-			if len(o.Context) == 0 {
-				return cty.NilVal, false
-			}
-			m := map[string]cty.Value{}
-			for k, v := range o.Context {
-				m[k] = cty.StringVal(v)
-			}
-			return cty.ObjectVal(m), true
-		})},
 	}}
 }
 

@@ -84,7 +84,7 @@ var (
 			{Type: "ssl_verifier_options"}, {Type: "ssl_session_manager_options"}},
 	}
 	proxyOptionsSchema = attributes("endpoint_selection", "prefer_secure", "locator_cache_timeout", "invocation_timeout",
-		"locator", "context")
+		"locator")
 	logSchema     = attributes("level", "json")
 	locatorSchema = attributes("proxy", "cache_timeout")
 	adminSchema   = attributes("endpoints", "instance_name", "facets")
@@ -559,12 +559,6 @@ func (d *decoder) proxyOptions(b *hcl.Block, name, proxy string) ProxyOptions {
 		o.InvocationTimeout = t
 	}
 	o.Locator = d.proxy(attrs["locator"], "locator")
-	if v, ok := d.value(attrs["context"], cty.Map(cty.String), "a map of strings is"); ok && v.LengthInt() > 0 {
-		o.Context = map[string]string{}
-		for k, e := range v.AsValueMap() {
-			o.Context[k] = e.AsString()
-		}
-	}
 	return o
 }
 

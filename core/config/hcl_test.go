@@ -194,7 +194,6 @@ auth {
     endpoint_selection = "ordered"
     prefer_secure = true
     invocation_timeout = "2500ms"
-    context = { tenant = "acme", "x.y" = "z" }
   }
   session_manager = "SM:tcp -p 1"
   session_manager_options {
@@ -209,13 +208,11 @@ auth {
   ssl_session_manager = "SSLSM:tcp -p 3"
   ssl_session_manager_options {
     locator_cache_timeout = "0s"
-    context = {}
   }
 }`,
 		want: base(func(c *Config) {
 			forever, thirty, zero := LocatorCacheForever, 30*time.Second, time.Duration(0)
-			c.Auth.VerifierOptions = ProxyOptions{OrderedEndpoints: true, PreferSecure: true, InvocationTimeout: 2500 * time.Millisecond,
-				Context: map[string]string{"tenant": "acme", "x.y": "z"}}
+			c.Auth.VerifierOptions = ProxyOptions{OrderedEndpoints: true, PreferSecure: true, InvocationTimeout: 2500 * time.Millisecond}
 			c.Auth.SessionManager = "SM:tcp -p 1"
 			c.Auth.SessionManagerOptions = ProxyOptions{LocatorCacheTimeout: &forever, Locator: "IceGrid/Locator:tcp -p 4061"}
 			c.Auth.SSLVerifier = "SSLV:tcp -p 2"
@@ -509,7 +506,6 @@ auth {
     invocation_timeout = "1.5ms"
     locator_cache_timeout = "always"
     locator = "bad"
-    context = ["a"]
   }
   verifier_options {}
   session_manager_options {
@@ -522,9 +518,8 @@ auth {
 			`test.hcl:6:26: error: Invalid duration; invocation_timeout must be a whole number of milliseconds ("1.5ms"): Ice and Glacier2 count it in milliseconds.`,
 			`test.hcl:7:29: error: Invalid duration; "always" is not a duration; write a number and a unit, as "30s" or "5m", or "forever".`,
 			`test.hcl:8:15: error: Invalid locator proxy; "bad" is not a valid proxy: stub: bad proxy.`,
-			`test.hcl:9:15: error: Incorrect attribute value type; Inappropriate value for attribute "context": a map of strings is required.`,
-			`test.hcl:11:3: error: Duplicate verifier_options block; A verifier_options block was already defined at test.hcl:4:3; put all its settings in one block.`,
-			`test.hcl:12:3: error: Options without a proxy; session_manager_options are settings of the session_manager proxy: set session_manager too, or remove the block.`,
+			`test.hcl:10:3: error: Duplicate verifier_options block; A verifier_options block was already defined at test.hcl:4:3; put all its settings in one block.`,
+			`test.hcl:11:3: error: Options without a proxy; session_manager_options are settings of the session_manager proxy: set session_manager too, or remove the block.`,
 		},
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -605,7 +600,7 @@ func FuzzParseConfig(f *testing.F) {
 func TestNullElements(t *testing.T) {
 	for _, src := range []string{
 		minimal + "filter {\n  categories = [\"a\", null]\n}\n",
-		"client { endpoints = \"tcp\" }\nauth {\n  verifier = \"V:tcp -p 1\"\n  verifier_options {\n    context = { a = null }\n  }\n}\n",
+		minimal + "allowed_backends = [null]\n",
 	} {
 		cfg, diags := Parse([]byte(src), "test.hcl")
 		if cfg != nil || !diags.HasErrors() || !strings.Contains(diagLines(diags), "Null element") {

@@ -72,7 +72,7 @@ var authProxies = []string{"Glacier2.PermissionsVerifier", "Glacier2.SessionMana
 // proxySettings are what propertyToProxy reads after a proxy property's
 // name that floe maps into ProxyOptions.
 var proxySettings = []string{".EndpointSelection", ".PreferSecure", ".LocatorCacheTimeout",
-	".InvocationTimeout", ".Locator", ".Context.*"}
+	".InvocationTimeout", ".Locator"}
 
 func init() {
 	for _, p := range authProxies {
@@ -103,6 +103,10 @@ var ignoredGlacier2Properties = func() [][2]string {
 		add("floe keeps one connection per endpoint for all its calls, as Ice does with connection caching on", p+".ConnectionCached")
 		add("nothing is collocated with the router", p+".CollocationOptimized")
 		add("floe calls verifiers and session managers directly, never through another router", p+".Router")
+		// Ice sends a proxy's context only with calls that give none, and
+		// glacier2router gives each call the client's context (with the
+		// connection's, per Glacier2.AddConnectionContext).
+		add("glacier2router gives every call through it the client's own context, which replaces the proxy's in Ice", p+".Context.*")
 	}
 	return out
 }()
@@ -627,12 +631,6 @@ func (m *propertyMapper) proxyOptions(key, what string) ProxyOptions {
 			m.errorf("%s `%s' is invalid: locator `%s' in `%s.Locator' is invalid: %w", what, p.Get(key), v, key, err)
 		} else {
 			o.Locator = v
-		}
-	}
-	if ctx := p.ForPrefix(key + ".Context."); len(ctx) > 0 {
-		o.Context = make(map[string]string, len(ctx))
-		for k, v := range ctx {
-			o.Context[strings.TrimPrefix(k, key+".Context.")] = v
 		}
 	}
 	return o

@@ -168,9 +168,9 @@ func TestFromProperties(t *testing.T) {
 		},
 		want: base(func(c *Config) {
 			c.Warnings = []string{
-				"property `Glacier2.SessionManager.Context.x' is ignored: `Glacier2.SessionManager' is not a proxy floe calls",
 				"property `Glacier2.Client.ThreadPool.Size' is ignored: floe has no thread pools: each connection is served by its own goroutines",
 				"unknown property `Glacier2.Nonsense', ignored",
+				"property `Glacier2.SessionManager.Context.x' is ignored: glacier2router gives every call through it the client's own context, which replaces the proxy's in Ice",
 				"unknown property `Glacier2.SessionTimeOut', ignored; did you mean `Glacier2.SessionTimeout'?",
 				"unknown property `Glacier2.client.endpoints', ignored; did you mean `Glacier2.Client.Endpoints'?",
 			}
@@ -275,8 +275,6 @@ func TestFromProperties(t *testing.T) {
 			"Glacier2.PermissionsVerifier.EndpointSelection=Ordered",
 			"Glacier2.PermissionsVerifier.PreferSecure=1",
 			"Glacier2.PermissionsVerifier.InvocationTimeout=2500",
-			"Glacier2.PermissionsVerifier.Context.tenant=acme",
-			"Glacier2.PermissionsVerifier.Context.x=y",
 			"Glacier2.SessionManager=SM:tcp -p 1",
 			"Glacier2.SessionManager.LocatorCacheTimeout=-1",
 			"Glacier2.SessionManager.Locator=IceGrid/Locator:tcp -p 4061",
@@ -289,8 +287,7 @@ func TestFromProperties(t *testing.T) {
 		},
 		want: base(func(c *Config) {
 			forever, thirty, zero := LocatorCacheForever, 30*time.Second, time.Duration(0)
-			c.Auth.VerifierOptions = ProxyOptions{OrderedEndpoints: true, PreferSecure: true, InvocationTimeout: 2500 * time.Millisecond,
-				Context: map[string]string{"tenant": "acme", "x": "y"}}
+			c.Auth.VerifierOptions = ProxyOptions{OrderedEndpoints: true, PreferSecure: true, InvocationTimeout: 2500 * time.Millisecond}
 			c.Auth.SessionManager = "SM:tcp -p 1"
 			c.Auth.SessionManagerOptions = ProxyOptions{LocatorCacheTimeout: &forever, Locator: "IceGrid/Locator:tcp -p 4061"}
 			c.Auth.SSLVerifier = "SSLV:tcp -p 2"
