@@ -69,7 +69,16 @@ type Options struct {
 	// listening side, the certificate and client verification; for the
 	// options of dialled connections, the roots and client certificate.
 	TLS *tls.Config
-	Log hclog.Logger
+	// Network is "tcp" (both IP versions), "tcp4" or "tcp6".
+	Network string
+	Log     hclog.Logger
+}
+
+func (o *Options) network() string {
+	if o.Network == "" {
+		return "tcp"
+	}
+	return o.Network
 }
 
 func (o *Options) maxQueued() int {
@@ -416,4 +425,19 @@ func (c *Conn) waitClosed(ctx context.Context) {
 	case <-ctx.Done():
 		c.fail(ErrClosed)
 	}
+}
+
+// Cancel forgets the requests sent for target that still await a reply
+// (a caller that stopped waiting); a reply that comes later is dropped.
+func (c *Conn) Cancel(target ReplyTarget) {
+	c.mu.Lock()
+	for id, p := range c.pending {
+		if p.target == target {
+			delete(c.pending, id)
+		}
+	}
+	if len(c.pending) == 0 {
+		c.cond.Broadcast()
+	}
+	c.mu.Unlock()
 }

@@ -398,3 +398,21 @@ func TestCompressLevelCompressesAfterTheRequestID(t *testing.T) {
 		}
 	}
 }
+
+func TestPoolOrderedSelectionTriesEndpointsInOrder(t *testing.T) {
+	opts := &Options{MessageSizeMax: 1 << 20}
+	b := listen(t, opts, &echoHandler{}, nil)
+	c := listen(t, opts, &echoHandler{}, nil)
+	dead := ice.Endpoint{Type: ice.TCPEndpoint, Host: "127.0.0.1", Port: 1, Timeout: 1000}
+	for i := 0; i < 5; i++ {
+		pool := NewPool(opts, &echoHandler{}, nil)
+		conn, err := pool.GetWith(context.Background(), []ice.Endpoint{dead, b.Endpoint, c.Endpoint}, false, Selection{Ordered: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if conn.Endpoint.Port != b.Endpoint.Port {
+			t.Fatalf("ordered selection connected to port %d, want the first live endpoint %d", conn.Endpoint.Port, b.Endpoint.Port)
+		}
+		pool.Close(context.Background())
+	}
+}

@@ -48,17 +48,17 @@ func hostPort(ep *ice.Endpoint) string {
 // tcpTransport is plain TCP.
 type tcpTransport struct{}
 
-func (tcpTransport) Listen(ep *ice.Endpoint, _ *Options) (net.Listener, error) {
-	return net.Listen("tcp", hostPort(ep))
+func (tcpTransport) Listen(ep *ice.Endpoint, opts *Options) (net.Listener, error) {
+	return net.Listen(opts.network(), hostPort(ep))
 }
 
 func (tcpTransport) Accept(_ context.Context, nc net.Conn, _ *ice.Endpoint, _ *Options) (net.Conn, error) {
 	return nc, nil
 }
 
-func (tcpTransport) Dial(ctx context.Context, ep *ice.Endpoint, _ *Options) (net.Conn, error) {
+func (tcpTransport) Dial(ctx context.Context, ep *ice.Endpoint, opts *Options) (net.Conn, error) {
 	var d net.Dialer
-	return d.DialContext(ctx, "tcp", hostPort(ep))
+	return d.DialContext(ctx, opts.network(), hostPort(ep))
 }
 
 // Listener accepts Ice connections on one endpoint.

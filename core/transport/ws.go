@@ -59,7 +59,7 @@ func (t wsTransport) Listen(ep *ice.Endpoint, opts *Options) (net.Listener, erro
 	if t.secure && !hasCertificate(opts.TLS) {
 		return nil, ErrNoCertificate
 	}
-	return net.Listen("tcp", hostPort(ep))
+	return net.Listen(opts.network(), hostPort(ep))
 }
 
 // Accept completes TLS (wss) and the WebSocket upgrade on an accepted
@@ -278,7 +278,7 @@ func (t wsTransport) Dial(ctx context.Context, ep *ice.Endpoint, opts *Options) 
 	var under net.Conn
 	dialTCP := func(ctx context.Context, _, _ string) (net.Conn, error) {
 		var d net.Dialer
-		c, err := d.DialContext(ctx, "tcp", addr)
+		c, err := d.DialContext(ctx, opts.network(), addr)
 		if err != nil {
 			return nil, err
 		}
