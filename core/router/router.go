@@ -132,7 +132,7 @@ func New(cfg *config.Config, log hclog.Logger) (*Router, error) {
 	r.serverOpts = transport.Options{MessageSizeMax: sizeMax(cfg.ServerMessageSizeMax()), WriteTimeout: 60 * time.Second,
 		ACM: transportACM(cfg.ServerACM()), Network: ipNet, Log: log.Named("server")}
 	r.backendOpts = transport.Options{MessageSizeMax: max, WriteTimeout: 60 * time.Second, ACM: transport.ClientACM,
-		Network: ipNet, Log: log.Named("backend")}
+		Network: ipNet, PreferIPv6: cfg.PreferIPv6, Log: log.Named("backend")}
 
 	if err := r.setupSSL(cfg); err != nil {
 		return nil, err

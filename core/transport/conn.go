@@ -71,6 +71,9 @@ type Options struct {
 	TLS *tls.Config
 	// Network is "tcp" (both IP versions), "tcp4" or "tcp6".
 	Network string
+	// PreferIPv6 dials a host name's IPv6 addresses before its IPv4 ones
+	// (Ice.PreferIPv6Address).
+	PreferIPv6 bool
 	Log     hclog.Logger
 }
 

@@ -32,8 +32,7 @@ func (sslTransport) Accept(ctx context.Context, nc net.Conn, _ *ice.Endpoint, op
 }
 
 func (sslTransport) Dial(ctx context.Context, ep *ice.Endpoint, opts *Options) (net.Conn, error) {
-	var d net.Dialer
-	nc, err := d.DialContext(ctx, opts.network(), hostPort(ep))
+	nc, err := dialTCP(ctx, opts, hostPort(ep))
 	if err != nil {
 		return nil, err
 	}

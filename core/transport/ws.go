@@ -276,9 +276,8 @@ func (t wsTransport) Dial(ctx context.Context, ep *ice.Endpoint, opts *Options) 
 	addr := hostPort(ep)
 	var mu sync.Mutex
 	var under net.Conn
-	dialTCP := func(ctx context.Context, _, _ string) (net.Conn, error) {
-		var d net.Dialer
-		c, err := d.DialContext(ctx, opts.network(), addr)
+	dialSocket := func(ctx context.Context, _, _ string) (net.Conn, error) {
+		c, err := dialTCP(ctx, opts, addr)
 		if err != nil {
 			return nil, err
 		}
@@ -287,12 +286,12 @@ func (t wsTransport) Dial(ctx context.Context, ep *ice.Endpoint, opts *Options) 
 		mu.Unlock()
 		return c, nil
 	}
-	tr := &http.Transport{DialContext: dialTCP, DisableCompression: true}
+	tr := &http.Transport{DialContext: dialSocket, DisableCompression: true}
 	scheme := "ws"
 	if t.secure {
 		scheme = "wss"
 		tr.DialTLSContext = func(ctx context.Context, network, a string) (net.Conn, error) {
-			c, err := dialTCP(ctx, network, a)
+			c, err := dialSocket(ctx, network, a)
 			if err != nil {
 				return nil, err
 			}
