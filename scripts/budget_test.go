@@ -9,7 +9,6 @@ import (
 
 	"github.com/floe-router/floe/core/intercept"
 	"github.com/floe-router/floe/sdk"
-	lua "github.com/yuin/gopher-lua"
 )
 
 // runaways are the scripts that must not outlive their budget: each is the
@@ -85,11 +84,12 @@ func TestRunawaysStopWithinTwiceTheBudget(t *testing.T) {
 		for _, p := range points {
 			for _, policy := range []intercept.OnError{intercept.FailClosed, intercept.FailOpen} {
 				t.Run(fmt.Sprintf("%s/%s/%d", name, p, policy), func(t *testing.T) {
-					// The runaway runs only when the global run is set, so the same
-					// states can be shown to serve a normal call next.
-					src := fmt.Sprintf(hookFunctions[p], `if run then `+runaways[name]+` end`)
-					src = "run = true\n" + src
-					s := load(t, src)
+					// The runaway runs only while the store says so, so the script
+					// can be shown to serve a normal call next.
+					src := fmt.Sprintf(hookFunctions[p], `if store.get("run") then `+runaways[name]+` end`)
+					store := NewStore(0, 0)
+					store.Set("run", true, 0)
+					s := load(t, src, Options{Store: store})
 					c := intercept.New([]intercept.Entry{{Name: "runaway", Hook: s, Timeout: budget, OnError: policy}}, nil)
 					// This machine is shared: a wall-clock bound can be missed when
 					// the OS runs something else. The bound must hold in one of a
@@ -123,16 +123,15 @@ func TestRunawaysStopWithinTwiceTheBudget(t *testing.T) {
 						t.Errorf("every call took over twice the budget (%s): %v", budget, took)
 					}
 					// The states left in the pool are usable: a normal call works.
-					s.cur.Load().idle[0].L.SetGlobal("run", lua.LFalse)
 					v := s.cur.Load()
 					v.mu.Lock()
 					for _, st := range v.idle {
 						if st.L.IsClosed() {
 							t.Error("a closed state is in the pool")
 						}
-						st.L.SetGlobal("run", lua.LFalse)
 					}
 					v.mu.Unlock()
+					store.Set("run", nil, 0)
 					before := c.Stats()["runaway"]
 					if callPoint(c, p) && p != sdk.Authenticate {
 						t.Error("a normal call after the runaway was denied")
@@ -172,9 +171,9 @@ func TestRunawayStopTime(t *testing.T) {
 // the same time: the normal ones are served.
 func TestRunawayDoesNotStopOthers(t *testing.T) {
 	s := load(t, `function on_request(req) if req.operation == "spin" then while true do end end end`)
-	c := intercept.New([]intercept.Entry{{Name: "s", Hook: s, Timeout: 20 * time.Millisecond}}, nil)
+	c := intercept.New([]intercept.Entry{{Name: "s", Hook: s, Timeout: 100 * time.Millisecond}}, nil)
 	done := make(chan bool)
-	for range 4 {
+	for range 2 {
 		go func() {
 			v := newView()
 			v.operation = "spin"
@@ -186,12 +185,12 @@ func TestRunawayDoesNotStopOthers(t *testing.T) {
 			t.Fatal("a normal request was denied while runaways ran")
 		}
 	}
-	for range 4 {
+	for range 2 {
 		if !<-done {
 			t.Error("a runaway was not denied")
 		}
 	}
-	if st := c.Stats()["s"]; st.Timeouts != 4 || st.Calls != 104 {
-		t.Errorf("stats %+v: want 4 timeouts in 104 calls", st)
+	if st := c.Stats()["s"]; st.Timeouts != 2 || st.Calls != 102 {
+		t.Errorf("stats %+v: want 2 timeouts in 102 calls", st)
 	}
 }
