@@ -59,7 +59,7 @@ func Parse(src []byte, filename string) (*Config, hcl.Diagnostics) {
 // notYet are the names of section 7 of the design that later versions
 // implement. They are refused with a clear message rather than ignored, so
 // nobody believes a filter or a plugin protects them when it does not.
-var notYet = []string{"script", "plugin", "admin"}
+var notYet = []string{"plugin", "admin"}
 
 var (
 	topSchema = &hcl.BodySchema{
@@ -67,6 +67,7 @@ var (
 		Blocks: []hcl.BlockHeaderSchema{
 			{Type: "client"}, {Type: "server"}, {Type: "session"}, {Type: "auth"}, {Type: "log"},
 			{Type: "locator"}, {Type: "ice_admin"}, {Type: "filter"}, {Type: "tls"},
+			{Type: "script", LabelNames: []string{"name"}},
 		},
 	}
 	clientSchema = attributes("endpoints", "published_endpoints", "forward_context", "acm_timeout", "buffered", "sleep_time", "always_batch",
@@ -146,6 +147,10 @@ func (d *decoder) decode(body *hclsyntax.Body) {
 
 	blocks := map[string]*hcl.Block{}
 	for _, b := range content.Blocks {
+		if b.Type == "script" { // one block per script
+			d.script(b)
+			continue
+		}
 		if first, dup := blocks[b.Type]; dup {
 			d.errorf(b.DefRange, "Duplicate "+b.Type+" block",
 				"A %s block was already defined at %s; put all its settings in one block.", b.Type, position(first.DefRange))
