@@ -53,7 +53,7 @@ func Compile(name, file string, src []byte) (*Program, error) {
 		if errors.As(err, &pe) {
 			e := &Error{File: file, Message: strings.TrimSpace(pe.Message)}
 			if pe.Pos.Line != parse.EOF {
-				e.Line, e.Column = pe.Pos.Line, pe.Pos.Column
+				e.Line, e.Column = pe.Pos.Line, tokenStart(src, pe.Pos.Line, pe.Pos.Column, pe.Token)
 				if pe.Token != "" {
 					e.Message += fmt.Sprintf(" near '%s'", pe.Token)
 				}
@@ -80,6 +80,20 @@ func Compile(name, file string, src []byte) (*Program, error) {
 		return nil, &Error{File: file, Message: "internal error: an unguarded string concatenation remains (a bug in floe)"}
 	}
 	return &Program{Name: name, File: file, proto: proto}, nil
+}
+
+// tokenStart is the column where a token starts: gopher-lua reports the
+// column of its last character.
+func tokenStart(src []byte, line, col int, token string) int {
+	lines := bytes.Split(src, []byte("\n"))
+	if token == "" || line < 1 || line > len(lines) {
+		return col
+	}
+	l := lines[line-1]
+	if start := col - len(token); start >= 0 && col <= len(l) && string(l[start:col]) == token {
+		return start + 1
+	}
+	return col
 }
 
 // hasConcat reports whether any function of p still has a CONCAT opcode.

@@ -14,6 +14,7 @@ func TestCompileErrorPositions(t *testing.T) {
 	}{
 		{"function on_request(req)\n  if x then\nend\n", 3, 0},
 		{"local x = = 1", 1, 11},
+		{"function f()\n  return deny(\nend\n", 3, 1}, // at the start of a longer token
 		{"function f()\n  goto nowhere\nend", 3, 0},
 		{"x = 'unterminated", 1, 0},
 	} {
