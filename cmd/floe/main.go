@@ -81,6 +81,8 @@ func (c *cli) run(ctx context.Context, args []string) int {
 		return c.runCommand(ctx, rest)
 	case "validate":
 		return c.validate(rest)
+	case "hooktest":
+		return c.hooktest(ctx, rest)
 	case "glacier2":
 		return c.glacier2(ctx, "floe glacier2", rest, false)
 	case "convert":
@@ -117,7 +119,12 @@ Commands:
         -p 4063, every user and password accepted.
   validate FILE...
         Check HCL configuration files and print every mistake as
-        file:line:col; print "FILE: OK" for a valid one.
+        file:line:col (a script's at its own file:line); print "FILE: OK"
+        for a valid one.
+  hooktest --config FILE [--log-level LEVEL] CASES...
+        Run the request fixtures of the CASES files (HCL or JSON) through
+        the configuration's hooks, without network, and print each
+        decision; exit 1 when a case does not get what it expects.
   glacier2 [--Ice.Config=FILE[,FILE...]] [--Glacier2.Name=Value...] [--nowarn]
            [--log-level LEVEL] [--log-json]
         Start the router from Glacier2 properties, as glacier2router does.
@@ -233,7 +240,13 @@ func (c *cli) validate(args []string) int {
 	}
 	code := exitOK
 	for _, path := range args {
-		if c.load(path, true) == nil {
+		cfg := c.load(path, true)
+		if cfg == nil {
+			code = exitFailure
+			continue
+		}
+		if diags := scriptDiagnostics(cfg); diags.HasErrors() {
+			_ = config.WriteDiagnostics(c.stderr, diags, nil)
 			code = exitFailure
 			continue
 		}

@@ -33,6 +33,9 @@ type Config struct {
 	// Locator, when set, resolves indirect proxies (obj@Adapter) and
 	// well-known objects, as Ice.Default.Locator does (an IceGrid registry).
 	Locator *Locator
+	// Scripts are the Lua scripts of the interception chain, in
+	// configuration order.
+	Scripts []Script
 	// AllowedBackends are the only addresses a hook, script or plugin may
 	// send requests to ("10.0.0.0/8:10000-10100", "192.168.1.7:443",
 	// "::1/128:*"); empty means rewriting is refused.

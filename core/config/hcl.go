@@ -60,7 +60,7 @@ func Parse(src []byte, filename string) (*Config, hcl.Diagnostics) {
 // notYet are the names of section 7 of the design that later versions
 // implement. They are refused with a clear message rather than ignored, so
 // nobody believes a filter or a plugin protects them when it does not.
-var notYet = []string{"script", "plugin", "admin"}
+var notYet = []string{"plugin", "admin"}
 
 var (
 	topSchema = &hcl.BodySchema{
@@ -70,6 +70,7 @@ var (
 		Blocks: []hcl.BlockHeaderSchema{
 			{Type: "client"}, {Type: "server"}, {Type: "session"}, {Type: "auth"}, {Type: "log"},
 			{Type: "locator"}, {Type: "ice_admin"}, {Type: "filter"}, {Type: "tls"}, {Type: "trace"},
+			{Type: "script", LabelNames: []string{"name"}},
 		},
 	}
 	clientSchema = attributes("endpoints", "published_endpoints", "forward_context", "acm_timeout", "acm_heartbeat", "acm_close",
@@ -158,7 +159,15 @@ func (d *decoder) decode(body *hclsyntax.Body) {
 		}
 	}
 
-	blocks, unique := d.uniqueBlocks(content.Blocks)
+	var single hcl.Blocks
+	for _, b := range content.Blocks {
+		if b.Type == "script" { // one block per script
+			d.script(b)
+			continue
+		}
+		single = append(single, b)
+	}
+	blocks, unique := d.uniqueBlocks(single)
 	for _, b := range unique {
 		switch b.Type {
 		case "client":

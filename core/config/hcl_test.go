@@ -335,7 +335,7 @@ admin {
 }
 `,
 		want: []string{
-			`test.hcl:12:1: error: Not supported yet; The script block is not supported by this version of floe yet; a later version implements it. Remove it to use this configuration now.`,
+			`test.hcl:13:10: error: Cannot read script; stat guard.lua: no such file or directory.`,
 			`test.hcl:15:1: error: Not supported yet; The plugin block is not supported by this version of floe yet; a later version implements it. Remove it to use this configuration now.`,
 			`test.hcl:21:1: error: Not supported yet; The admin block is not supported by this version of floe yet; a later version implements it. Remove it to use this configuration now.`,
 		},

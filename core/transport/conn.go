@@ -74,7 +74,7 @@ type Options struct {
 	// PreferIPv6 dials a host name's IPv6 addresses before its IPv4 ones
 	// (Ice.PreferIPv6Address).
 	PreferIPv6 bool
-	Log     hclog.Logger
+	Log        hclog.Logger
 }
 
 func (o *Options) network() string {
