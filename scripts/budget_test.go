@@ -69,11 +69,13 @@ func callPoint(c *intercept.Chain, p sdk.Point) bool {
 }
 
 // TestRunawaysStopWithinTwiceTheBudget runs every runaway in every hook,
-// both failure policies, through the interception chain with a 5ms budget:
-// each call must end within 10ms, count as a timeout or an error, apply
-// the policy, and leave the script serving the next call.
+// both failure policies, through the interception chain with a 20ms budget:
+// each call must end within 40ms, count as a timeout or an error, apply
+// the policy, and leave the script serving the next call. (20ms rather
+// than a typical 5ms keeps the test meaningful on a loaded 2-core CI
+// machine, where the scheduler alone can add 10ms.)
 func TestRunawaysStopWithinTwiceTheBudget(t *testing.T) {
-	const budget = 5 * time.Millisecond
+	const budget = 20 * time.Millisecond
 	names := make([]string, 0, len(runaways))
 	for n := range runaways {
 		names = append(names, n)
