@@ -139,11 +139,10 @@ func (s *Script) Name() string { return s.name }
 
 // Points implements sdk.Hook: the points whose function the script defined
 // when it was created.
-func (s *Script) Points() sdk.Points { return s.points }
+func (s *Script) Points() sdk.Points { return sdk.Points(s.cur.Load().points) }
 
-// CurrentPoints are the points the running version defines; a reload may
-// differ from Points, and the chain calls only Points.
-func (s *Script) CurrentPoints() sdk.Points { return sdk.Points(s.cur.Load().points) }
+// StartPoints are the points the version the script started with defines.
+func (s *Script) StartPoints() sdk.Points { return s.points }
 
 // Reload replaces the program; calls in progress finish on the old one. It
 // fails, keeping the running version, when the new one's main chunk fails.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"sync/atomic"
 
 	"github.com/floe-router/floe/core/config"
 	"github.com/floe-router/floe/core/intercept"
@@ -11,8 +12,9 @@ import (
 // hookSource builds the interception entries of one kind (Lua scripts,
 // plugins) from the configuration. It runs in ctx (the router's lifetime:
 // engines watch files and supervise processes until it ends) and returns a
-// closer that stops what it started.
-type hookSource func(ctx context.Context, cfg *config.Config, log hclog.Logger) ([]intercept.Entry, func(), error)
+// closer that stops what it started. A source whose hooks can change the
+// points they use (a reloaded script) calls refresh afterwards.
+type hookSource func(ctx context.Context, cfg *config.Config, log hclog.Logger, refresh func()) ([]intercept.Entry, func(), error)
 
 // hookSources are consulted in this order; within each, hooks keep the
 // order of the configuration. Each kind registers itself from its own file.
@@ -22,13 +24,15 @@ var hookSources []hookSource
 func buildHooks(ctx context.Context, cfg *config.Config, log hclog.Logger) (*intercept.Chain, func(), error) {
 	var entries []intercept.Entry
 	var closers []func()
+	var chain atomic.Pointer[intercept.Chain]
+	refresh := func() { chain.Load().Refresh() }
 	closeAll := func() {
 		for i := len(closers) - 1; i >= 0; i-- {
 			closers[i]()
 		}
 	}
 	for _, src := range hookSources {
-		es, closer, err := src(ctx, cfg, log)
+		es, closer, err := src(ctx, cfg, log, refresh)
 		if closer != nil {
 			closers = append(closers, closer)
 		}
@@ -41,5 +45,7 @@ func buildHooks(ctx context.Context, cfg *config.Config, log hclog.Logger) (*int
 	if len(entries) == 0 {
 		return nil, closeAll, nil
 	}
-	return intercept.New(entries, log.Named("hooks")), closeAll, nil
+	c := intercept.New(entries, log.Named("hooks"))
+	chain.Store(c)
+	return c, closeAll, nil
 }

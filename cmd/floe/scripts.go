@@ -73,7 +73,7 @@ func scriptEntry(sc config.Script, s *scripts.Script) intercept.Entry {
 
 // scriptHooks is the hook source of the script blocks: one store for all
 // of them, for the router's lifetime (reloads keep it).
-func scriptHooks(ctx context.Context, cfg *config.Config, log hclog.Logger) ([]intercept.Entry, func(), error) {
+func scriptHooks(ctx context.Context, cfg *config.Config, log hclog.Logger, refresh func()) ([]intercept.Entry, func(), error) {
 	if len(cfg.Scripts) == 0 {
 		return nil, nil, nil
 	}
@@ -106,7 +106,7 @@ func scriptHooks(ctx context.Context, cfg *config.Config, log hclog.Logger) ([]i
 	// SIGHUP is caught from here on: its default would end the router.
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
-	go watchScripts(wctx, loaded, hup, slog, done)
+	go watchScripts(wctx, loaded, hup, slog, refresh, done)
 	return entries, func() {
 		cancel()
 		<-done
@@ -116,7 +116,8 @@ func scriptHooks(ctx context.Context, cfg *config.Config, log hclog.Logger) ([]i
 
 // watchScripts reloads a script whose file changed, and every script on
 // SIGHUP, until ctx ends.
-func watchScripts(ctx context.Context, loaded []*loadedScript, hup chan os.Signal, log hclog.Logger, done chan<- struct{}) {
+func watchScripts(ctx context.Context, loaded []*loadedScript, hup chan os.Signal, log hclog.Logger, refresh func(),
+	done chan<- struct{}) {
 	defer close(done)
 	defer signal.Stop(hup)
 	tick := time.NewTicker(scriptPollInterval)
@@ -128,7 +129,7 @@ func watchScripts(ctx context.Context, loaded []*loadedScript, hup chan os.Signa
 		case <-hup:
 			log.Info("SIGHUP: reloading scripts")
 			for _, l := range loaded {
-				reloadScript(ctx, l, stampOf(l.cfg.File), log)
+				reloadScript(ctx, l, stampOf(l.cfg.File), log, refresh)
 			}
 		case <-tick.C:
 			for _, l := range loaded {
@@ -139,7 +140,7 @@ func watchScripts(ctx context.Context, loaded []*loadedScript, hup chan os.Signa
 				case stamp != l.pending:
 					l.pending = stamp // changed: wait until it stays so for one interval
 				default:
-					reloadScript(ctx, l, stamp, log)
+					reloadScript(ctx, l, stamp, log, refresh)
 				}
 			}
 		}
@@ -148,7 +149,7 @@ func watchScripts(ctx context.Context, loaded []*loadedScript, hup chan os.Signa
 
 // reloadScript compiles and loads a script's file again; when that fails
 // the running version stays, and the error is logged with its position.
-func reloadScript(ctx context.Context, l *loadedScript, stamp fileStamp, log hclog.Logger) {
+func reloadScript(ctx context.Context, l *loadedScript, stamp fileStamp, log hclog.Logger, refresh func()) {
 	l.stamp, l.pending = stamp, fileStamp{}
 	prog, err := compileScript(l.cfg)
 	if err == nil {
@@ -158,11 +159,8 @@ func reloadScript(ctx context.Context, l *loadedScript, stamp fileStamp, log hcl
 		log.Error("script reload failed; the previous version keeps running", "script", l.cfg.Name, "error", err)
 		return
 	}
-	log.Info("script reloaded", "script", l.cfg.Name, "file", l.cfg.File, "points", l.script.CurrentPoints().String())
-	if added := l.script.CurrentPoints() &^ l.script.Points(); added != 0 {
-		log.Warn("the reloaded script defines functions for points it did not handle at start; they take effect at the next restart",
-			"script", l.cfg.Name, "points", added.String())
-	}
+	log.Info("script reloaded", "script", l.cfg.Name, "file", l.cfg.File, "points", l.script.Points().String())
+	refresh() // the new version may define functions for other points
 }
 
 // scriptDiagnostics compiles and loads every configured script, for floe
