@@ -13,6 +13,7 @@ import (
 	"github.com/floe-router/floe/core/config"
 	"github.com/floe-router/floe/core/intercept"
 	"github.com/floe-router/floe/scripts"
+	"github.com/floe-router/floe/sdk"
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/hcl/v2"
 )
@@ -167,19 +168,31 @@ func reloadScript(ctx context.Context, l *loadedScript, stamp fileStamp, log hcl
 // validate: each mistake is a diagnostic at the script's file:line.
 func scriptDiagnostics(cfg *config.Config) hcl.Diagnostics {
 	var diags hcl.Diagnostics
+	authenticates := false
 	for _, sc := range cfg.Scripts {
 		prog, err := compileScript(sc)
 		if err == nil {
 			var s *scripts.Script
 			if s, err = scripts.New(context.Background(), prog, scripts.Options{}); err == nil {
+				authenticates = authenticates || s.Points().Has(sdk.Authenticate)
 				s.Close()
 				continue
 			}
 		}
 		diags = append(diags, scriptDiagnostic(sc, err))
 	}
+	if len(cfg.Scripts) > 0 && len(diags) == 0 && !authenticates && !cfg.Auth.HasAuthenticator() && !pluginsMayAuthenticate(cfg) {
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "No authentication configured",
+			Detail: "No auth block authenticates and no script defines on_authenticate: createSession would refuse everyone. " +
+				"Configure auth { ... } or an on_authenticate function.",
+			Subject: &hcl.Range{Filename: cfg.Source, Start: hcl.InitialPos, End: hcl.InitialPos}})
+	}
 	return diags
 }
+
+// pluginsMayAuthenticate reports whether a plugin block could authenticate
+// (plugins declare their capabilities only once started).
+func pluginsMayAuthenticate(cfg *config.Config) bool { return false }
 
 func scriptDiagnostic(sc config.Script, err error) *hcl.Diagnostic {
 	d := &hcl.Diagnostic{Severity: hcl.DiagError, Summary: fmt.Sprintf("Invalid script %q", sc.Name), Detail: err.Error()}

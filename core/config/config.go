@@ -502,3 +502,10 @@ func (c *Config) EffectiveACMTimeout() time.Duration {
 	}
 	return DefaultACMTimeout
 }
+
+// HasAuthenticator reports whether a built-in authenticator is configured
+// (a verifier, a password file, an SSL verifier, or one of the allow-all
+// settings); without one, scripts or plugins must authenticate.
+func (a *Auth) HasAuthenticator() bool {
+	return a.Verifier != "" || a.PasswordsFile != "" || a.AllowAll || a.hasSSLAuth()
+}

@@ -112,6 +112,8 @@ var logLevels = []string{"trace", "debug", "info", "warn", "error"}
 type decoder struct {
 	cfg   *Config
 	diags hcl.Diagnostics
+	// emptyAuth is the auth block when it configures no authenticator.
+	emptyAuth *hcl.Range
 }
 
 func (d *decoder) errorf(rng hcl.Range, summary, format string, args ...any) {
@@ -198,8 +200,15 @@ func (d *decoder) decode(body *hclsyntax.Body) {
 		d.errorf(file, "Missing client endpoints",
 			`A client block with endpoints is required: it says where clients connect, for example client { endpoints = "tcp -p 4063" }.`)
 	}
-	if blocks["auth"] == nil {
-		d.errorf(file, "No authentication configured", noAuthDetail)
+	// Scripts (and plugins) may authenticate: Start refuses a router in
+	// which nothing does.
+	if len(d.cfg.Scripts) == 0 {
+		switch {
+		case blocks["auth"] == nil:
+			d.errorf(file, "No authentication configured", noAuthDetail)
+		case d.emptyAuth != nil:
+			d.errorf(*d.emptyAuth, "No authentication configured", noAuthDetail)
+		}
 	}
 }
 
@@ -530,7 +539,7 @@ func (d *decoder) auth(b *hcl.Block) {
 	a.SSLVerifierOptions = d.proxyOptions(options["ssl_verifier_options"], "ssl_verifier", a.SSLVerifier)
 	a.SSLSessionManagerOptions = d.proxyOptions(options["ssl_session_manager_options"], "ssl_session_manager", a.SSLSessionManager)
 	if a.Verifier == "" && noPasswords && !a.hasSSLAuth() && !a.AllowAll {
-		d.errorf(b.DefRange, "No authentication configured", noAuthDetail)
+		d.emptyAuth = b.DefRange.Ptr()
 	}
 }
 
