@@ -59,14 +59,14 @@ func Parse(src []byte, filename string) (*Config, hcl.Diagnostics) {
 // notYet are the names of section 7 of the design that later versions
 // implement. They are refused with a clear message rather than ignored, so
 // nobody believes a filter or a plugin protects them when it does not.
-var notYet = []string{"script", "plugin", "admin"}
+var notYet = []string{"script", "admin"}
 
 var (
 	topSchema = &hcl.BodySchema{
 		Attributes: []hcl.AttributeSchema{{Name: "instance_name"}, {Name: "message_size_max"}, {Name: "print_adapter_ready"}, {Name: "allowed_backends"}},
 		Blocks: []hcl.BlockHeaderSchema{
 			{Type: "client"}, {Type: "server"}, {Type: "session"}, {Type: "auth"}, {Type: "log"},
-			{Type: "locator"}, {Type: "ice_admin"}, {Type: "filter"}, {Type: "tls"},
+			{Type: "locator"}, {Type: "ice_admin"}, {Type: "filter"}, {Type: "tls"}, pluginLabel,
 		},
 	}
 	clientSchema = attributes("endpoints", "published_endpoints", "forward_context", "acm_timeout", "buffered", "sleep_time", "always_batch",
@@ -146,6 +146,10 @@ func (d *decoder) decode(body *hclsyntax.Body) {
 
 	blocks := map[string]*hcl.Block{}
 	for _, b := range content.Blocks {
+		if b.Type == "plugin" { // one block per plugin
+			d.plugin(b)
+			continue
+		}
 		if first, dup := blocks[b.Type]; dup {
 			d.errorf(b.DefRange, "Duplicate "+b.Type+" block",
 				"A %s block was already defined at %s; put all its settings in one block.", b.Type, position(first.DefRange))
@@ -179,7 +183,7 @@ func (d *decoder) decode(body *hclsyntax.Body) {
 		d.errorf(file, "Missing client endpoints",
 			`A client block with endpoints is required: it says where clients connect, for example client { endpoints = "tcp -p 4063" }.`)
 	}
-	if blocks["auth"] == nil {
+	if blocks["auth"] == nil && len(d.cfg.Plugins) == 0 { // a plugin may authenticate
 		d.errorf(file, "No authentication configured", noAuthDetail)
 	}
 }
