@@ -226,9 +226,17 @@ func (c *cli) validate(args []string) int {
 	}
 	code := exitOK
 	for _, path := range args {
-		if c.load(path, true) == nil {
+		cfg := c.load(path, true)
+		if cfg == nil {
 			code = exitFailure
 			continue
+		}
+		if diags := checkHooks(context.Background(), cfg); len(diags) > 0 {
+			_ = config.WriteDiagnostics(c.stderr, diags, nil)
+			if diags.HasErrors() {
+				code = exitFailure
+				continue
+			}
 		}
 		fmt.Fprintf(c.stdout, "%s: OK\n", path)
 	}

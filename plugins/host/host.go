@@ -158,7 +158,7 @@ func (p *Plugin) diag(summary, format string, args ...any) hcl.Diagnostics {
 func (p *Plugin) Check(ctx context.Context) hcl.Diagnostics {
 	inst, diags := p.launchAndConfigure(ctx)
 	if inst != nil {
-		inst.kill()
+		inst.stop()
 	}
 	return diags
 }
@@ -170,7 +170,7 @@ func (p *Plugin) Start(ctx context.Context) hcl.Diagnostics {
 	inst, diags := p.launchAndConfigure(ctx)
 	if diags.HasErrors() {
 		if inst != nil {
-			inst.kill()
+			inst.stop()
 		}
 		close(p.done)
 		return diags
@@ -291,7 +291,7 @@ func (p *Plugin) restart(ctx context.Context) (*instance, error) {
 		err = fmt.Errorf("configuring it: %w", cerrs[0])
 	}
 	if err != nil {
-		inst.kill()
+		inst.stop()
 		return nil, err
 	}
 	return inst, nil
@@ -314,6 +314,10 @@ func (i *instance) kill() {
 	i.client.Kill()
 }
 
+// stop asks a healthy process to exit (go-plugin kills it if it has not
+// within 2 s).
+func (i *instance) stop() { i.client.Kill() }
+
 // supervise watches the running instance and restarts it when it exits or
 // stops answering, until ctx ends or Stop.
 func (p *Plugin) supervise(ctx context.Context, inst *instance) {
@@ -325,10 +329,7 @@ func (p *Plugin) supervise(ctx context.Context, inst *instance) {
 		p.inst.Store(nil)
 		if reason == "" { // stopping
 			p.state.Store(int32(Stopped))
-			inst.client.Kill() // graceful: it is healthy
-			if !inst.client.Exited() {
-				inst.kill()
-			}
+			inst.stop()
 			return
 		}
 		p.state.Store(int32(Restarting))
