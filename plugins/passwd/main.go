@@ -57,10 +57,9 @@ type authenticator struct {
 	abstain bool
 	log     hclog.Logger
 
-	mu      sync.RWMutex
-	file    *passwd.File
-	modTime time.Time
-	size    int64
+	mu     sync.RWMutex
+	file   *passwd.File
+	loaded version
 
 	stop chan struct{}
 	once sync.Once
@@ -81,52 +80,78 @@ func newAuthenticator(c sdk.Config, log hclog.Logger) (sdk.Hook, error) {
 	if a.cfg.CheckInterval <= 0 {
 		a.cfg.CheckInterval = sdk.Duration(time.Second)
 	}
-	if err := a.load(); err != nil {
+	v, err := stat(a.cfg.File)
+	if err == nil {
+		err = a.load(v)
+	}
+	if err != nil {
 		return nil, sdk.ConfigErrorf("file", "%v", err)
 	}
 	go a.watch()
 	return a, nil
 }
 
-// load reads the file if it changed since the last load.
-func (a *authenticator) load() error {
-	fi, err := os.Stat(a.cfg.File)
+// version identifies a state of the file.
+type version struct {
+	modTime time.Time
+	size    int64
+}
+
+func stat(path string) (version, error) {
+	fi, err := os.Stat(path)
 	if err != nil {
-		return err
+		return version{}, err
 	}
-	a.mu.RLock()
-	same := a.file != nil && fi.ModTime().Equal(a.modTime) && fi.Size() == a.size
-	a.mu.RUnlock()
-	if same {
-		return nil
-	}
+	return version{fi.ModTime(), fi.Size()}, nil
+}
+
+// load reads the file.
+func (a *authenticator) load(v version) error {
 	f, err := passwd.ParseFile(a.cfg.File)
 	if err != nil {
 		return err
 	}
 	a.mu.Lock()
-	first := a.file == nil
-	a.file, a.modTime, a.size = f, fi.ModTime(), fi.Size()
+	a.file, a.loaded = f, v
 	a.mu.Unlock()
-	if !first {
-		a.log.Info("password file reloaded", "file", a.cfg.File, "users", f.Len())
-	}
 	return nil
 }
 
-// watch reloads the file when it changes; a file that no longer parses is
-// logged and the previous one kept.
+// watch reloads the file once a change has stayed the same for a whole
+// check interval (so a file being written is not read half-way); a file
+// that does not parse is logged once and the previous one kept.
 func (a *authenticator) watch() {
 	t := time.NewTicker(time.Duration(a.cfg.CheckInterval))
 	defer t.Stop()
+	var pending, failed version
 	for {
 		select {
 		case <-a.stop:
 			return
 		case <-t.C:
-			if err := a.load(); err != nil {
-				a.log.Error("password file not reloaded; keeping the previous one", "file", a.cfg.File, "error", err)
+		}
+		v, err := stat(a.cfg.File)
+		a.mu.RLock()
+		loaded := a.loaded
+		a.mu.RUnlock()
+		switch {
+		case err != nil:
+			if failed != (version{}) {
+				continue
 			}
+			failed = version{modTime: time.Unix(0, 1)}
+			a.log.Error("password file unreadable; keeping the previous one", "file", a.cfg.File, "error", err)
+		case v == loaded || v == failed:
+		case v != pending:
+			pending = v // changed: wait until it stays so
+		default:
+			if err := a.load(v); err != nil {
+				failed = v
+				a.log.Error("password file not reloaded; keeping the previous one", "file", a.cfg.File, "error", err)
+				continue
+			}
+			failed = version{}
+			a.log.Info("password file reloaded", "file", a.cfg.File, "users", a.file.Len())
 		}
 	}
 }

@@ -141,12 +141,14 @@ func Serve(p Plugin) {
 		log.Error(err.Error())
 		os.Exit(1)
 	}
+	srv := NewServer(p, log)
 	goplugin.Serve(&goplugin.ServeConfig{
 		HandshakeConfig: Handshake,
-		Plugins:         goplugin.PluginSet{Name: &GRPCPlugin{Impl: NewServer(p, log)}},
+		Plugins:         goplugin.PluginSet{Name: &GRPCPlugin{Impl: srv}},
 		GRPCServer:      goplugin.DefaultGRPCServer,
 		Logger:          log,
 	})
+	srv.Close()
 	os.Exit(0)
 }
 

@@ -13,9 +13,9 @@ import (
 	"google.golang.org/grpc/status"
 )
 
-// server is the plugin side: it answers floe's calls with the hook that
+// Server is the plugin side: it answers floe's calls with the hook that
 // Plugin.New built.
-type server struct {
+type Server struct {
 	pluginv1.UnimplementedPluginServer
 	p   Plugin
 	log hclog.Logger
@@ -26,19 +26,30 @@ type server struct {
 
 // NewServer serves p over the protocol; Serve uses it, and so can tests
 // that run a plugin in process (sdk/sdktest).
-func NewServer(p Plugin, log hclog.Logger) pluginv1.PluginServer {
+func NewServer(p Plugin, log hclog.Logger) *Server {
 	if log == nil {
 		log = hclog.NewNullLogger()
 	}
-	return &server{p: p, log: log}
+	return &Server{p: p, log: log}
 }
 
-func (s *server) Describe(context.Context, *pluginv1.DescribeRequest) (*pluginv1.DescribeResponse, error) {
+// Close closes the current hook, if it implements io.Closer.
+func (s *Server) Close() {
+	s.mu.Lock()
+	h := s.hook
+	s.hook = nil
+	s.mu.Unlock()
+	if h != nil {
+		closeHook(h)
+	}
+}
+
+func (s *Server) Describe(context.Context, *pluginv1.DescribeRequest) (*pluginv1.DescribeResponse, error) {
 	return &pluginv1.DescribeResponse{ApiVersion: APIVersion, Points: pointNames(s.p.Points),
 		Schema: schemaToProto(s.p.Schema)}, nil
 }
 
-func (s *server) Configure(_ context.Context, req *pluginv1.ConfigureRequest) (*pluginv1.ConfigureResponse, error) {
+func (s *Server) Configure(_ context.Context, req *pluginv1.ConfigureRequest) (*pluginv1.ConfigureResponse, error) {
 	h, err := s.p.New(sdk.Config{Instance: req.GetInstance(), JSON: req.GetConfigJson()}, s.log)
 	if err == nil && h == nil {
 		err = errors.New("the plugin's New returned no hook")
@@ -104,7 +115,7 @@ func checkHandlers(h sdk.Hook, ps sdk.Points) error {
 	return nil
 }
 
-func (s *server) current() (sdk.Hook, error) {
+func (s *Server) current() (sdk.Hook, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.hook == nil {
@@ -124,7 +135,7 @@ func fail(err error) error {
 	return status.Error(codes.Unknown, err.Error())
 }
 
-func (s *server) Authenticate(ctx context.Context, req *pluginv1.AuthenticateRequest) (*pluginv1.AuthenticateResponse, error) {
+func (s *Server) Authenticate(ctx context.Context, req *pluginv1.AuthenticateRequest) (*pluginv1.AuthenticateResponse, error) {
 	h, err := s.current()
 	if err != nil {
 		return nil, err
@@ -142,7 +153,7 @@ func (s *server) Authenticate(ctx context.Context, req *pluginv1.AuthenticateReq
 		Attributes: res.Attributes}, nil
 }
 
-func (s *server) FilterRequest(ctx context.Context, req *pluginv1.RequestView) (*pluginv1.Verdict, error) {
+func (s *Server) FilterRequest(ctx context.Context, req *pluginv1.RequestView) (*pluginv1.Verdict, error) {
 	h, err := s.current()
 	if err != nil {
 		return nil, err
@@ -159,7 +170,7 @@ func (s *server) FilterRequest(ctx context.Context, req *pluginv1.RequestView) (
 	return verdictToProto(verdict), nil
 }
 
-func (s *server) Route(ctx context.Context, req *pluginv1.RouteRequest) (*pluginv1.RouteResponse, error) {
+func (s *Server) Route(ctx context.Context, req *pluginv1.RouteRequest) (*pluginv1.RouteResponse, error) {
 	h, err := s.current()
 	if err != nil {
 		return nil, err
@@ -181,7 +192,7 @@ func (s *server) Route(ctx context.Context, req *pluginv1.RouteRequest) (*plugin
 	return &pluginv1.RouteResponse{Endpoints: res.Endpoints}, nil
 }
 
-func (s *server) ObserveSession(ctx context.Context, req *pluginv1.SessionEvent) (*pluginv1.Verdict, error) {
+func (s *Server) ObserveSession(ctx context.Context, req *pluginv1.SessionEvent) (*pluginv1.Verdict, error) {
 	h, err := s.current()
 	if err != nil {
 		return nil, err

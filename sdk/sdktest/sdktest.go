@@ -19,15 +19,20 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"net"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/floe-router/floe/sdk"
 	"github.com/floe-router/floe/sdk/plugin"
+	pluginv1 "github.com/floe-router/floe/sdk/proto/floe/plugin/v1"
 	"github.com/hashicorp/go-hclog"
-	goplugin "github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/test/bufconn"
 )
 
 // Plugin is a plugin running in process. Its handlers are the ones floe
@@ -63,16 +68,28 @@ func start(t testing.TB, p plugin.Plugin, cfg map[string]any) (*Plugin, []*sdk.C
 	if err := p.Check(); err != nil {
 		t.Fatal(err)
 	}
-	log := hclog.New(&hclog.LoggerOptions{Name: "plugin", Level: hclog.Debug, Output: testWriter{t}})
-	rpc, _ := goplugin.TestPluginGRPCConn(t, false, goplugin.PluginSet{
-		plugin.Name: &plugin.GRPCPlugin{Impl: plugin.NewServer(p, log)},
-	})
-	t.Cleanup(func() { _ = rpc.Close() })
-	raw, err := rpc.Dispense(plugin.Name)
+	w := &testWriter{t: t}
+	log := hclog.New(&hclog.LoggerOptions{Name: "plugin", Level: hclog.Debug, Output: w})
+	// The plugin's gRPC service, in memory: what floe's host would reach
+	// through go-plugin.
+	lis := bufconn.Listen(1 << 20)
+	srv := grpc.NewServer()
+	impl := plugin.NewServer(p, log)
+	pluginv1.RegisterPluginServer(srv, impl)
+	go func() { _ = srv.Serve(lis) }()
+	conn, err := grpc.NewClient("passthrough:///sdktest",
+		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
+		grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	client := raw.(*plugin.Client)
+	t.Cleanup(func() {
+		_ = conn.Close()
+		srv.Stop()
+		impl.Close()
+		w.done.Store(true) // what the plugin logs from now on has no test to go to
+	})
+	client := plugin.NewClient(pluginv1.NewPluginClient(conn))
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	desc, err := client.Describe(ctx)
@@ -119,10 +136,15 @@ func (p *Plugin) Request(ctx context.Context, r Request) (sdk.Verdict, error) {
 	return p.OnRequest(ctx, r.View())
 }
 
-type testWriter struct{ t testing.TB }
+type testWriter struct {
+	t    testing.TB
+	done atomic.Bool
+}
 
-func (w testWriter) Write(b []byte) (int, error) {
-	w.t.Log(strings.TrimRight(string(b), "\n"))
+func (w *testWriter) Write(b []byte) (int, error) {
+	if !w.done.Load() {
+		w.t.Log(strings.TrimRight(string(b), "\n"))
+	}
 	return len(b), nil
 }
 
