@@ -4,7 +4,7 @@ BIN       := bin
 STATICCHECK_VERSION := v0.7.0
 FUZZTIME  ?= 10s
 
-.PHONY: all build plugins run test deps vet staticcheck unit fuzz-smoke proto clean
+.PHONY: all build plugins run test deps vet staticcheck unit fuzz-smoke proto bench-plugins clean
 
 all: build
 
@@ -45,6 +45,11 @@ fuzz-smoke:
 	    $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg; \
 	  done; \
 	done
+
+# Throughput with no plugin, a RequestFilter plugin on every request, and
+# its cached verdict, under the same C++ Ice load (about a minute).
+bench-plugins:
+	FLOE_BENCH=1 $(GO) test -count=1 -v -run TestPluginThroughput ./test/interop/ | grep -E 'plugin_bench|^(ok|FAIL|---)'
 
 # Regenerates the plugin protocol's Go code (committed, so building and CI
 # need no protoc): Debian's protobuf-compiler plus the two generators at
