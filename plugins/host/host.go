@@ -323,7 +323,6 @@ func (i *instance) stop() { i.client.Kill() }
 func (p *Plugin) supervise(ctx context.Context, inst *instance) {
 	defer close(p.done)
 	backoff := p.sup.MinBackoff
-	failures := 0 // failed starts in a row
 	for {
 		reason := p.watch(ctx, inst)
 		p.inst.Store(nil)
@@ -337,42 +336,54 @@ func (p *Plugin) supervise(ctx context.Context, inst *instance) {
 		inst.kill()
 		p.cache.reset()
 		if time.Since(inst.started) >= p.sup.StableAfter {
-			backoff, failures = p.sup.MinBackoff, 0
+			backoff = p.sup.MinBackoff
 		}
 		p.log.Error("plugin failed; its hooks apply on_error until it is back", "reason", reason, "restart_in", backoff.String())
-		for {
-			if !p.sleep(ctx, backoff) {
-				p.state.Store(int32(Stopped))
-				return
-			}
-			next, err := p.restart(ctx)
-			if err == nil {
-				inst = next
-				p.up(inst)
-				backoff = min(backoff*2, p.sup.MaxBackoff)
-				break
-			}
-			failures++
-			p.failedStarts.Add(1)
-			backoff = min(backoff*2, p.sup.MaxBackoff)
-			if failures >= p.sup.BreakerFailures {
-				p.breakerOpens.Add(1)
-				p.state.Store(int32(BreakerOpen))
-				p.log.Error("plugin does not start; circuit breaker open", "failures", failures, "error", err,
-					"retry_in", p.sup.BreakerCooldown.String())
-				if !p.sleep(ctx, p.sup.BreakerCooldown) {
-					p.state.Store(int32(Stopped))
-					return
-				}
-				// Half open: one try, then the breaker opens again.
-				failures = p.sup.BreakerFailures - 1
-				backoff = 0
-				p.state.Store(int32(Restarting))
-				continue
-			}
-			p.log.Warn("plugin restart failed", "error", err, "retry_in", backoff.String())
+		next, ok := p.restartLoop(ctx, &backoff)
+		if !ok {
+			p.state.Store(int32(Stopped))
+			return
 		}
-		failures = 0
+		inst = next
+	}
+}
+
+// restartLoop starts the plugin again, waiting *backoff before each try
+// and doubling it after each failure; after BreakerFailures failures in a
+// row the breaker opens for BreakerCooldown, then one try is made (half
+// open) and a failure opens it again. ok is false when stopping.
+func (p *Plugin) restartLoop(ctx context.Context, backoff *time.Duration) (inst *instance, ok bool) {
+	wait, failures, halfOpen := *backoff, 0, false
+	for {
+		if !p.sleep(ctx, wait) {
+			return nil, false
+		}
+		p.state.Store(int32(Restarting))
+		next, err := p.restart(ctx)
+		if err == nil {
+			p.up(next)
+			*backoff = min(*backoff*2, p.sup.MaxBackoff)
+			if halfOpen {
+				// Back from an open breaker, still suspect: should it
+				// fail soon, it waits the longest backoff.
+				*backoff = p.sup.MaxBackoff
+			}
+			return next, true
+		}
+		failures++
+		p.failedStarts.Add(1)
+		if failures >= p.sup.BreakerFailures {
+			p.breakerOpens.Add(1)
+			p.state.Store(int32(BreakerOpen))
+			p.log.Error("plugin does not start; circuit breaker open", "failures", failures, "error", err,
+				"retry_in", p.sup.BreakerCooldown.String())
+			wait, halfOpen = p.sup.BreakerCooldown, true
+			failures = p.sup.BreakerFailures - 1 // one more failure reopens it
+			continue
+		}
+		*backoff = min(*backoff*2, p.sup.MaxBackoff)
+		wait = *backoff
+		p.log.Warn("plugin restart failed", "error", err, "retry_in", wait.String())
 	}
 }
 
