@@ -4,12 +4,17 @@ BIN       := bin
 STATICCHECK_VERSION := v0.7.0
 FUZZTIME  ?= 10s
 
-.PHONY: all build run test deps vet staticcheck unit fuzz-smoke clean
+.PHONY: all build plugins run test deps vet staticcheck unit fuzz-smoke proto bench-plugins clean
 
 all: build
 
 build:
 	$(GO) build -o $(BIN)/floe ./cmd/floe
+
+# The shipped plugins, next to floe: bin/floe-plugin-NAME.
+PLUGINS := passwd ldap rewrite
+plugins:
+	@set -e; for p in $(PLUGINS); do $(GO) build -o $(BIN)/floe-plugin-$$p ./plugins/$$p; done
 
 # Runs the router; with no CONFIG it starts on the embedded development default.
 run: build
@@ -42,6 +47,26 @@ fuzz-smoke:
 	    $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 0 $$pkg; \
 	  done; \
 	done
+
+# Throughput with no plugin, a RequestFilter plugin on every request, and
+# its cached verdict, under the same C++ Ice load (about a minute).
+bench-plugins:
+	FLOE_BENCH=1 $(GO) test -count=1 -v -run TestPluginThroughput ./test/interop/ | grep -E 'plugin_bench|^(ok|FAIL|---)'
+
+# Regenerates the plugin protocol's Go code (committed, so building and CI
+# need no protoc): Debian's protobuf-compiler plus the two generators at
+# pinned versions, installed into bin/.
+PROTOC_GEN_GO_VERSION      := v1.36.12
+PROTOC_GEN_GO_GRPC_VERSION := v1.6.2
+PROTO_DIR := sdk/proto
+proto:
+	@command -v protoc >/dev/null || (echo "protoc missing: apt-get install protobuf-compiler" && exit 1)
+	GOBIN=$(CURDIR)/$(BIN) $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
+	GOBIN=$(CURDIR)/$(BIN) $(GO) install google.golang.org/grpc/cmd/protoc-gen-go-grpc@$(PROTOC_GEN_GO_GRPC_VERSION)
+	PATH=$(CURDIR)/$(BIN):$$PATH protoc -I $(PROTO_DIR) \
+	  --go_out=$(PROTO_DIR) --go_opt=paths=source_relative \
+	  --go-grpc_out=$(PROTO_DIR) --go-grpc_opt=paths=source_relative \
+	  $$(cd $(PROTO_DIR) && find . -name '*.proto' | sed 's|^\./||')
 
 clean:
 	rm -rf $(BIN)

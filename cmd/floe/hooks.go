@@ -7,6 +7,7 @@ import (
 	"github.com/floe-router/floe/core/config"
 	"github.com/floe-router/floe/core/intercept"
 	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/hcl/v2"
 )
 
 // hookSource builds the interception entries of one kind (Lua scripts,
@@ -19,6 +20,22 @@ type hookSource func(ctx context.Context, cfg *config.Config, log hclog.Logger, 
 // hookSources are consulted in this order; within each, hooks keep the
 // order of the configuration. Each kind registers itself from its own file.
 var hookSources []hookSource
+
+// configCheck checks what only a hook source can (a plugin's config block
+// against the schema the plugin declares), for floe validate.
+type configCheck func(ctx context.Context, cfg *config.Config) hcl.Diagnostics
+
+// configChecks are registered by the hook sources, like hookSources.
+var configChecks []configCheck
+
+// checkHooks runs every configCheck.
+func checkHooks(ctx context.Context, cfg *config.Config) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, check := range configChecks {
+		diags = append(diags, check(ctx, cfg)...)
+	}
+	return diags
+}
 
 // buildHooks assembles the interception chain from every source.
 func buildHooks(ctx context.Context, cfg *config.Config, log hclog.Logger) (*intercept.Chain, func(), error) {

@@ -245,10 +245,12 @@ func (c *cli) validate(args []string) int {
 			code = exitFailure
 			continue
 		}
-		if diags := scriptDiagnostics(cfg); diags.HasErrors() {
+		if diags := checkHooks(context.Background(), cfg); len(diags) > 0 {
 			_ = config.WriteDiagnostics(c.stderr, diags, nil)
-			code = exitFailure
-			continue
+			if diags.HasErrors() {
+				code = exitFailure
+				continue
+			}
 		}
 		fmt.Fprintf(c.stdout, "%s: OK\n", path)
 	}

@@ -21,7 +21,12 @@ import (
 // Lua scripts join the interception chain here: each script block becomes
 // an entry, its file is watched, and SIGHUP reloads them all.
 
-func init() { hookSources = append(hookSources, scriptHooks) }
+func init() {
+	hookSources = append(hookSources, scriptHooks)
+	configChecks = append(configChecks, func(_ context.Context, cfg *config.Config) hcl.Diagnostics {
+		return scriptDiagnostics(cfg)
+	})
+}
 
 // scriptPollInterval is how often script files are checked for changes. A
 // change is loaded once the file has stayed the same for one interval, so
@@ -181,7 +186,9 @@ func scriptDiagnostics(cfg *config.Config) hcl.Diagnostics {
 		}
 		diags = append(diags, scriptDiagnostic(sc, err))
 	}
-	if len(cfg.Scripts) > 0 && len(diags) == 0 && !authenticates && !cfg.Auth.HasAuthenticator() && !pluginsMayAuthenticate(cfg) {
+	// Plugins declare their capabilities only once started: with plugins
+	// configured, authentication is left to checkPlugins and to Start.
+	if len(cfg.Scripts) > 0 && len(diags) == 0 && !authenticates && !cfg.Auth.HasAuthenticator() && len(cfg.Plugins) == 0 {
 		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "No authentication configured",
 			Detail: "No auth block authenticates and no script defines on_authenticate: createSession would refuse everyone. " +
 				"Configure auth { ... } or an on_authenticate function.",
@@ -190,9 +197,6 @@ func scriptDiagnostics(cfg *config.Config) hcl.Diagnostics {
 	return diags
 }
 
-// pluginsMayAuthenticate reports whether a plugin block could authenticate
-// (plugins declare their capabilities only once started).
-func pluginsMayAuthenticate(cfg *config.Config) bool { return false }
 
 func scriptDiagnostic(sc config.Script, err error) *hcl.Diagnostic {
 	d := &hcl.Diagnostic{Severity: hcl.DiagError, Summary: fmt.Sprintf("Invalid script %q", sc.Name), Detail: err.Error()}

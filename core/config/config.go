@@ -40,6 +40,8 @@ type Config struct {
 	// send requests to ("10.0.0.0/8:10000-10100", "192.168.1.7:443",
 	// "::1/128:*"); empty means rewriting is refused.
 	AllowedBackends []string
+	// Plugins are the out-of-process plugins, in configuration order.
+	Plugins []Plugin
 	// IceAdmin is the Ice admin object (Ice.Admin.*), nil when disabled.
 	IceAdmin *IceAdmin
 	// Trace turns on Glacier2's trace categories (Glacier2.Trace.*,

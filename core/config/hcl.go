@@ -60,7 +60,7 @@ func Parse(src []byte, filename string) (*Config, hcl.Diagnostics) {
 // notYet are the names of section 7 of the design that later versions
 // implement. They are refused with a clear message rather than ignored, so
 // nobody believes a filter or a plugin protects them when it does not.
-var notYet = []string{"plugin", "admin"}
+var notYet = []string{"admin"}
 
 var (
 	topSchema = &hcl.BodySchema{
@@ -70,7 +70,7 @@ var (
 		Blocks: []hcl.BlockHeaderSchema{
 			{Type: "client"}, {Type: "server"}, {Type: "session"}, {Type: "auth"}, {Type: "log"},
 			{Type: "locator"}, {Type: "ice_admin"}, {Type: "filter"}, {Type: "tls"}, {Type: "trace"},
-			{Type: "script", LabelNames: []string{"name"}},
+			{Type: "script", LabelNames: []string{"name"}}, pluginLabel,
 		},
 	}
 	clientSchema = attributes("endpoints", "published_endpoints", "forward_context", "acm_timeout", "acm_heartbeat", "acm_close",
@@ -167,6 +167,10 @@ func (d *decoder) decode(body *hclsyntax.Body) {
 			d.script(b)
 			continue
 		}
+		if b.Type == "plugin" { // one block per plugin
+			d.plugin(b)
+			continue
+		}
 		single = append(single, b)
 	}
 	blocks, unique := d.uniqueBlocks(single)
@@ -200,9 +204,9 @@ func (d *decoder) decode(body *hclsyntax.Body) {
 		d.errorf(file, "Missing client endpoints",
 			`A client block with endpoints is required: it says where clients connect, for example client { endpoints = "tcp -p 4063" }.`)
 	}
-	// Scripts (and plugins) may authenticate: Start refuses a router in
-	// which nothing does.
-	if len(d.cfg.Scripts) == 0 {
+	// Scripts and plugins may authenticate: Start refuses a router in
+	// which nothing does, and floe validate says so.
+	if len(d.cfg.Scripts) == 0 && len(d.cfg.Plugins) == 0 {
 		switch {
 		case blocks["auth"] == nil:
 			d.errorf(file, "No authentication configured", noAuthDetail)

@@ -316,7 +316,7 @@ func TestParseDiagnostics(t *testing.T) {
 			`test.hcl:11:3: error: Unsupported argument; An argument named "levle" is not expected here. Did you mean "level"?`,
 		},
 	}, {
-		name: "blocks of later versions are refused, all of them (filter and allowed_backends are supported)",
+		name: "blocks of later versions are refused, all of them (filter, allowed_backends and plugin are supported)",
 		src: minimal + `filter {
   categories = ["c1"]
 }
@@ -336,7 +336,7 @@ admin {
 `,
 		want: []string{
 			`test.hcl:13:10: error: Cannot read script; stat guard.lua: no such file or directory.`,
-			`test.hcl:15:1: error: Not supported yet; The plugin block is not supported by this version of floe yet; a later version implements it. Remove it to use this configuration now.`,
+			`test.hcl:16:10: error: Invalid plugin path; The plugin's executable bin/p does not exist.`,
 			`test.hcl:21:1: error: Not supported yet; The admin block is not supported by this version of floe yet; a later version implements it. Remove it to use this configuration now.`,
 		},
 	}, {

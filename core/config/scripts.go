@@ -86,12 +86,19 @@ func (d *decoder) script(b *hcl.Block) {
 		}
 	}
 	s.OnErrorAllow = d.choice(attrs["on_error"], "deny", "allow") == "allow"
-	s.DenyAsUnknown = d.choice(attrs["deny_as"], "not_exist", "unknown") == "unknown"
+	s.DenyAsUnknown = d.denyAs(attrs["deny_as"])
 	d.cfg.Scripts = append(d.cfg.Scripts, s)
 }
 
 // choice reads a string that must be one of two values; the first is the
 // default.
+// denyAs reads deny_as, the same for scripts and plugins: "not_exist"
+// (the default: ObjectNotExistException, as a Glacier2 filter answers) or
+// "unknown" (UnknownException carrying the reason); it reports the latter.
+func (d *decoder) denyAs(a *hcl.Attribute) bool {
+	return d.choice(a, "not_exist", "unknown") == "unknown"
+}
+
 func (d *decoder) choice(a *hcl.Attribute, def, other string) string {
 	s, ok := d.str(a)
 	switch {
