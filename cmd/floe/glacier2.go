@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -88,12 +87,7 @@ func (c *cli) glacier2(ctx context.Context, prog string, args []string, asRouter
 				fmt.Fprintf(c.stderr, "%s: warning: %s\n", prog, w)
 			}
 		}
-		var joined interface{ Unwrap() []error }
-		errs := []error{err}
-		if errors.As(err, &joined) {
-			errs = joined.Unwrap()
-		}
-		for _, e := range errs {
+		for _, e := range unjoin(err) {
 			errorf("%v", e)
 		}
 		return fail

@@ -2,33 +2,54 @@ package main
 
 import (
 	"context"
+	"sync/atomic"
 
 	"github.com/floe-router/floe/core/config"
 	"github.com/floe-router/floe/core/intercept"
 	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/hcl/v2"
 )
 
 // hookSource builds the interception entries of one kind (Lua scripts,
 // plugins) from the configuration. It runs in ctx (the router's lifetime:
 // engines watch files and supervise processes until it ends) and returns a
-// closer that stops what it started.
-type hookSource func(ctx context.Context, cfg *config.Config, log hclog.Logger) ([]intercept.Entry, func(), error)
+// closer that stops what it started. A source whose hooks can change the
+// points they use (a reloaded script) calls refresh afterwards.
+type hookSource func(ctx context.Context, cfg *config.Config, log hclog.Logger, refresh func()) ([]intercept.Entry, func(), error)
 
 // hookSources are consulted in this order; within each, hooks keep the
 // order of the configuration. Each kind registers itself from its own file.
 var hookSources []hookSource
 
+// configCheck checks what only a hook source can (a plugin's config block
+// against the schema the plugin declares), for floe validate.
+type configCheck func(ctx context.Context, cfg *config.Config) hcl.Diagnostics
+
+// configChecks are registered by the hook sources, like hookSources.
+var configChecks []configCheck
+
+// checkHooks runs every configCheck.
+func checkHooks(ctx context.Context, cfg *config.Config) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, check := range configChecks {
+		diags = append(diags, check(ctx, cfg)...)
+	}
+	return diags
+}
+
 // buildHooks assembles the interception chain from every source.
 func buildHooks(ctx context.Context, cfg *config.Config, log hclog.Logger) (*intercept.Chain, func(), error) {
 	var entries []intercept.Entry
 	var closers []func()
+	var chain atomic.Pointer[intercept.Chain]
+	refresh := func() { chain.Load().Refresh() }
 	closeAll := func() {
 		for i := len(closers) - 1; i >= 0; i-- {
 			closers[i]()
 		}
 	}
 	for _, src := range hookSources {
-		es, closer, err := src(ctx, cfg, log)
+		es, closer, err := src(ctx, cfg, log, refresh)
 		if closer != nil {
 			closers = append(closers, closer)
 		}
@@ -41,5 +62,7 @@ func buildHooks(ctx context.Context, cfg *config.Config, log hclog.Logger) (*int
 	if len(entries) == 0 {
 		return nil, closeAll, nil
 	}
-	return intercept.New(entries, log.Named("hooks")), closeAll, nil
+	c := intercept.New(entries, log.Named("hooks"))
+	chain.Store(c)
+	return c, closeAll, nil
 }

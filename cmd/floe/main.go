@@ -2,7 +2,8 @@
 // Ice. It reads an HCL configuration (floe run, floe validate) or Glacier2
 // properties (floe glacier2, or this binary named glacier2router), builds
 // the logger, and hands the resulting config.Config to the router kernel
-// (serve); floe hashpassword writes password file lines. This is where
+// (serve); floe convert turns a property file into HCL; floe hashpassword
+// writes password file lines. This is where
 // floe's pieces are wired together.
 package main
 
@@ -80,8 +81,12 @@ func (c *cli) run(ctx context.Context, args []string) int {
 		return c.runCommand(ctx, rest)
 	case "validate":
 		return c.validate(rest)
+	case "hooktest":
+		return c.hooktest(ctx, rest)
 	case "glacier2":
 		return c.glacier2(ctx, "floe glacier2", rest, false)
+	case "convert":
+		return c.convert(rest)
 	case "hashpassword":
 		return c.hashPassword(rest)
 	case "version", "--version", "-v":
@@ -114,10 +119,19 @@ Commands:
         -p 4063, every user and password accepted.
   validate FILE...
         Check HCL configuration files and print every mistake as
-        file:line:col; print "FILE: OK" for a valid one.
+        file:line:col (a script's at its own file:line); print "FILE: OK"
+        for a valid one.
+  hooktest --config FILE [--log-level LEVEL] CASES...
+        Run the request fixtures of the CASES files (HCL or JSON) through
+        the configuration's hooks, without network, and print each
+        decision; exit 1 when a case does not get what it expects.
   glacier2 [--Ice.Config=FILE[,FILE...]] [--Glacier2.Name=Value...] [--nowarn]
            [--log-level LEVEL] [--log-json]
         Start the router from Glacier2 properties, as glacier2router does.
+  convert [-o FILE] PROPERTIES
+        Print the HCL equivalent of a Glacier2 property file (or write it to
+        FILE), with its comments; what has no HCL equivalent is kept as a
+        comment and reported on stderr.
   hashpassword [--rounds N] [USER]
         Print a sha512-crypt hash of a password (asked twice on a terminal,
         else the first line of standard input) for a password file, as
@@ -226,9 +240,17 @@ func (c *cli) validate(args []string) int {
 	}
 	code := exitOK
 	for _, path := range args {
-		if c.load(path, true) == nil {
+		cfg := c.load(path, true)
+		if cfg == nil {
 			code = exitFailure
 			continue
+		}
+		if diags := checkHooks(context.Background(), cfg); len(diags) > 0 {
+			_ = config.WriteDiagnostics(c.stderr, diags, nil)
+			if diags.HasErrors() {
+				code = exitFailure
+				continue
+			}
 		}
 		fmt.Fprintf(c.stdout, "%s: OK\n", path)
 	}

@@ -70,8 +70,8 @@ func TestCLIWithStringifiedProxyParser(t *testing.T) {
 	t.Run("glacier2router with a configuration file", func(t *testing.T) {
 		r := runCLI(t, nil, nil, "glacier2router", "--Ice.Config=testdata/config.router", "--Glacier2.SessionTimeout=30")
 		if r.code != exitOK || r.served == nil || !r.served.Auth.AllowAll || r.served.Session.Timeout != 30*time.Second ||
-			r.served.Trace.Session != 1 ||
-			!strings.Contains(r.stderr, "property `Glacier2.Client.ACM.Heartbeat' is not supported yet, ignored") {
+			r.served.Trace.Session != 1 || r.served.Client.ACMHeartbeat != config.HeartbeatAlways ||
+			!strings.Contains(r.stderr, "permissions verifier `Glacier2/NullPermissionsVerifier' accepts every user and password") {
 			t.Errorf("exit %d\nserved %+v\nstderr:\n%s", r.code, r.served, r.stderr)
 		}
 	})

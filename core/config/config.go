@@ -4,7 +4,14 @@
 // go-plugin.
 package config
 
-import "time"
+import (
+	"cmp"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/floe-router/floe/core/ice"
+)
 
 // Config is everything the router needs to start. Both front ends (HCL and
 // Glacier2 properties) produce it; the kernel reads only this.
@@ -26,10 +33,15 @@ type Config struct {
 	// Locator, when set, resolves indirect proxies (obj@Adapter) and
 	// well-known objects, as Ice.Default.Locator does (an IceGrid registry).
 	Locator *Locator
+	// Scripts are the Lua scripts of the interception chain, in
+	// configuration order.
+	Scripts []Script
 	// AllowedBackends are the only addresses a hook, script or plugin may
 	// send requests to ("10.0.0.0/8:10000-10100", "192.168.1.7:443",
 	// "::1/128:*"); empty means rewriting is refused.
 	AllowedBackends []string
+	// Plugins are the out-of-process plugins, in configuration order.
+	Plugins []Plugin
 	// IceAdmin is the Ice admin object (Ice.Admin.*), nil when disabled.
 	IceAdmin *IceAdmin
 	// Trace turns on Glacier2's trace categories (Glacier2.Trace.*,
@@ -58,6 +70,23 @@ type Config struct {
 	// applied where endpoints are parsed for use; the endpoint strings in
 	// this model are kept as the user wrote them.
 	DefaultHost string
+	// DefaultProtocol is Ice.Default.Protocol: what an endpoint written as
+	// "default" is; empty means tcp.
+	DefaultProtocol string
+	// DefaultTimeout is Ice.Default.Timeout: the timeout of tcp, ssl, ws
+	// and wss endpoints written without -t. Zero means Ice's 60s;
+	// TimeoutInfinite (negative) means none (-t infinite). Whole
+	// milliseconds. IceDefaults gives it, with the host and protocol, in
+	// the form core/ice parses with.
+	DefaultTimeout time.Duration
+
+	// DisableIPv4 and DisableIPv6 turn one IP version off (Ice.IPv4=0,
+	// Ice.IPv6=0): endpoints resolve to, and listen on, addresses of the
+	// other only. Both cannot be set.
+	DisableIPv4, DisableIPv6 bool
+	// PreferIPv6 makes a host name that resolves to both IPv4 and IPv6
+	// addresses try the IPv6 ones first (Ice.PreferIPv6Address).
+	PreferIPv6 bool
 
 	// MessageSizeMax is the largest message accepted, in bytes
 	// (Ice.MessageSizeMax is in KiB). Default 1 MiB; 0 in Ice means no
@@ -89,6 +118,16 @@ type Client struct {
 	// ACMDisabled (any negative value) turns the idle check off, as
 	// Glacier2.Client.ACM.Timeout=0 does.
 	ACMTimeout time.Duration
+	// ACMHeartbeat and ACMClose are the rest of Ice's connection management
+	// for client connections (Glacier2.Client.ACM.Heartbeat and .Close);
+	// empty means Glacier2's: heartbeat on dispatch, and close idle
+	// connections forcefully. See Config.ClientACM.
+	ACMHeartbeat ACMHeartbeat
+	ACMClose     ACMClose
+	// MessageSizeMax is the largest message accepted from clients, in bytes
+	// (Glacier2.Client.MessageSizeMax, in KiB there); zero means
+	// Config.MessageSizeMax.
+	MessageSizeMax int
 	// AddConnectionContext is Glacier2.AddConnectionContext: above 0, the
 	// client connection's facts (_con.type, _con.remoteAddress, ...,
 	// _con.peerCert) are added to the context of the verifier and session
@@ -121,6 +160,17 @@ type Server struct {
 	ForwardContext bool
 	// Buffering is the buffered mode of callbacks from servers to clients.
 	Buffering Buffering
+	// ACMTimeout, ACMHeartbeat and ACMClose are Ice's connection
+	// management for connections from servers (Glacier2.Server.ACM.*).
+	// Zero values mean the defaults of Ice's object adapters: 60s,
+	// heartbeat on dispatch, close on invocation; ACMDisabled turns the
+	// idle check off. See Config.ServerACM.
+	ACMTimeout   time.Duration
+	ACMHeartbeat ACMHeartbeat
+	ACMClose     ACMClose
+	// MessageSizeMax is the largest message accepted from servers, in bytes
+	// (Glacier2.Server.MessageSizeMax); zero means Config.MessageSizeMax.
+	MessageSizeMax int
 }
 
 // Session holds per-session settings.
@@ -141,6 +191,10 @@ type Auth struct {
 	// Verifier is the stringified proxy of a remote
 	// Glacier2::PermissionsVerifier.
 	Verifier string
+	// VerifierOptions are the proxy settings of Verifier
+	// (Glacier2.PermissionsVerifier.*); each of the four proxies below has
+	// its own.
+	VerifierOptions ProxyOptions
 	// PasswordsFile is the path of a Glacier2 password file
 	// (Glacier2.CryptPasswords): user ids and password hashes. From HCL it
 	// is resolved against the configuration file's directory. Used only
@@ -148,7 +202,8 @@ type Auth struct {
 	PasswordsFile string
 	// SessionManager is the stringified proxy of a remote
 	// Glacier2::SessionManager; its session proxy is returned to clients.
-	SessionManager string
+	SessionManager        string
+	SessionManagerOptions ProxyOptions
 
 	// AllowAllSSL is the built-in <instance>/NullSSLPermissionsVerifier:
 	// createSessionFromSecureConnection succeeds for every client of an
@@ -157,11 +212,54 @@ type Auth struct {
 	// SSLVerifier is the stringified proxy of a remote
 	// Glacier2::SSLPermissionsVerifier, which authorizes
 	// createSessionFromSecureConnection from the client's certificate.
-	SSLVerifier string
+	SSLVerifier        string
+	SSLVerifierOptions ProxyOptions
 	// SSLSessionManager is the stringified proxy of a remote
 	// Glacier2::SSLSessionManager, for sessions created from secure
 	// connections.
-	SSLSessionManager string
+	SSLSessionManager        string
+	SSLSessionManagerOptions ProxyOptions
+}
+
+// ProxyOptions are the settings Ice reads next to a proxy property
+// (propertyToProxy: <property>.EndpointSelection, .PreferSecure, ...) that
+// change the router's own calls through that proxy. Zero values are Ice's
+// defaults.
+type ProxyOptions struct {
+	// OrderedEndpoints tries the proxy's endpoints in the order written
+	// (EndpointSelection=Ordered) instead of a random order.
+	OrderedEndpoints bool
+	// PreferSecure tries ssl endpoints before the others.
+	PreferSecure bool
+	// LocatorCacheTimeout is how long the endpoints of an indirect proxy,
+	// once resolved, are reused: nil means the default (the locator's
+	// cache timeout for verifiers, 600s for session managers, as in
+	// glacier2router), LocatorCacheForever (negative) never expires them,
+	// zero never caches them. Whole seconds.
+	LocatorCacheTimeout *time.Duration
+	// InvocationTimeout bounds each call through the proxy; zero means no
+	// bound. Whole milliseconds.
+	InvocationTimeout time.Duration
+	// Locator resolves this proxy instead of the default locator
+	// (Config.Locator); a stringified proxy.
+	Locator string
+}
+
+// LocatorCacheForever is the cache timeout that never expires resolved
+// endpoints (Ice's -1).
+const LocatorCacheForever time.Duration = -1
+
+// DefaultSessionManagerLocatorCacheTimeout is glacier2router's locator
+// cache timeout for its session managers.
+const DefaultSessionManagerLocatorCacheTimeout = 600 * time.Second
+
+// EffectiveLocatorCacheTimeout is o.LocatorCacheTimeout, or def when it is
+// not set.
+func (o ProxyOptions) EffectiveLocatorCacheTimeout(def time.Duration) time.Duration {
+	if o.LocatorCacheTimeout != nil {
+		return *o.LocatorCacheTimeout
+	}
+	return def
 }
 
 // Filter holds the static request filters every session starts with
@@ -177,6 +275,9 @@ type Filter struct {
 	Identities []string
 	// AdapterIDs accepts requests for proxies with the listed adapter ids.
 	AdapterIDs []string
+
+	// Address checks every proxy a client adds with addProxies.
+	Address AddressFilter
 }
 
 // Locator names the Ice locator the router resolves indirect proxies with.
@@ -210,6 +311,26 @@ type Trace struct {
 	ServerOverride int // callbacks replaced by _ovrd
 }
 
+// AddressFilter is Glacier2's ProxyVerifier: a client that adds a proxy
+// these rules reject loses its connection. All empty: every proxy passes.
+type AddressFilter struct {
+	// Accept and Reject are Glacier2.Filter.Address.Accept and .Reject:
+	// whitespace-separated rules `address[:port]`, with '*' wildcards and
+	// [a,b-c] number groups, matched against every endpoint of the proxy.
+	// Reject wins over Accept; with Accept set, a proxy must match one of
+	// its rules.
+	Accept, Reject string
+	// ProxySizeMax is the maximum length of a stringified proxy, in bytes
+	// (Glacier2.Filter.ProxySizeMax); 0 means no limit.
+	ProxySizeMax int
+}
+
+// CheckAddressRules reports what is wrong with an AddressFilter rule
+// string. The rule grammar lives with the verifier in core/router, which
+// imports this package and sets the hook; when it is nil (router not
+// linked in) the rules are checked only when the router starts.
+var CheckAddressRules func(rules string) error
+
 // Log configures logging.
 type Log struct {
 	// Level is trace, debug, info, warn or error. Default info.
@@ -239,8 +360,136 @@ func newConfig(source string) *Config {
 	}
 }
 
-// ACMDisabled is the Client.ACMTimeout that turns the idle check off.
+// ACMDisabled is the Client.ACMTimeout (or Server.ACMTimeout) that turns
+// the idle check off.
 const ACMDisabled time.Duration = -1
+
+// TimeoutInfinite is the DefaultTimeout of endpoints without a timeout.
+const TimeoutInfinite time.Duration = -1
+
+// ACMHeartbeat is Ice's ACM heartbeat policy (Ice's Ice::ACMHeartbeat);
+// the empty value means the side's default.
+type ACMHeartbeat string
+
+// The heartbeat policies, in Ice's order (the property values 0 to 3).
+const (
+	HeartbeatOff        ACMHeartbeat = "off"
+	HeartbeatOnDispatch ACMHeartbeat = "on_dispatch"
+	HeartbeatOnIdle     ACMHeartbeat = "on_idle"
+	HeartbeatAlways     ACMHeartbeat = "always"
+)
+
+// ACMClose is Ice's ACM close policy (Ice::ACMClose); the empty value
+// means the side's default.
+type ACMClose string
+
+// The close policies, in Ice's order (the property values 0 to 4).
+const (
+	CloseOff                 ACMClose = "off"
+	CloseOnIdle              ACMClose = "on_idle"
+	CloseOnInvocation        ACMClose = "on_invocation"
+	CloseOnInvocationAndIdle ACMClose = "on_invocation_and_idle"
+	CloseOnIdleForceful      ACMClose = "on_idle_forceful"
+)
+
+var (
+	acmHeartbeats = []ACMHeartbeat{HeartbeatOff, HeartbeatOnDispatch, HeartbeatOnIdle, HeartbeatAlways}
+	acmCloses     = []ACMClose{CloseOff, CloseOnIdle, CloseOnInvocation, CloseOnInvocationAndIdle, CloseOnIdleForceful}
+)
+
+// Ice is the policy's number in Ice (its property value, and the order of
+// core/transport's HeartbeatPolicy); -1 for the empty value.
+func (h ACMHeartbeat) Ice() int { return slices.Index(acmHeartbeats, h) }
+
+// Ice is the policy's number in Ice (its property value, and the order of
+// core/transport's ClosePolicy); -1 for the empty value.
+func (c ACMClose) Ice() int { return slices.Index(acmCloses, c) }
+
+// ACM is the connection management applied to one side's connections,
+// with every default resolved.
+type ACM struct {
+	// Timeout is the idle period; zero turns ACM off.
+	Timeout   time.Duration
+	Heartbeat ACMHeartbeat
+	Close     ACMClose
+}
+
+// ClientACM is what applies to client connections: EffectiveACMTimeout,
+// and Glacier2's heartbeat on dispatch and forceful close on idle unless
+// configured otherwise.
+func (c *Config) ClientACM() ACM {
+	return ACM{Timeout: c.EffectiveACMTimeout()}.policies(c.Client.ACMHeartbeat, c.Client.ACMClose,
+		HeartbeatOnDispatch, CloseOnIdleForceful)
+}
+
+// ServerACM is what applies to connections from servers (the server
+// endpoints): Ice's object adapter defaults (60s, heartbeat on dispatch,
+// close on invocation) unless configured otherwise. The zero ACM when
+// there is no server side.
+func (c *Config) ServerACM() ACM {
+	if c.Server == nil {
+		return ACM{}
+	}
+	a := ACM{Timeout: c.Server.ACMTimeout}
+	switch {
+	case a.Timeout < 0:
+		a.Timeout = 0
+	case a.Timeout == 0:
+		a.Timeout = DefaultACMTimeout
+	}
+	return a.policies(c.Server.ACMHeartbeat, c.Server.ACMClose, HeartbeatOnDispatch, CloseOnInvocation)
+}
+
+// policies sets a's heartbeat and close policies, each from the
+// configured value or, when that is empty, the default.
+func (a ACM) policies(heartbeat ACMHeartbeat, close ACMClose, defHeartbeat ACMHeartbeat, defClose ACMClose) ACM {
+	a.Heartbeat, a.Close = cmp.Or(heartbeat, defHeartbeat), cmp.Or(close, defClose)
+	return a
+}
+
+// ClientMessageSizeMax is the largest message accepted from clients, in
+// bytes.
+func (c *Config) ClientMessageSizeMax() int {
+	if c.Client.MessageSizeMax > 0 {
+		return c.Client.MessageSizeMax
+	}
+	return c.MessageSizeMax
+}
+
+// ServerMessageSizeMax is the largest message accepted from servers on the
+// server endpoints, in bytes.
+func (c *Config) ServerMessageSizeMax() int {
+	if c.Server != nil && c.Server.MessageSizeMax > 0 {
+		return c.Server.MessageSizeMax
+	}
+	return c.MessageSizeMax
+}
+
+// IceDefaults are the Ice.Default.* settings endpoint and proxy strings of
+// this configuration are parsed with.
+func (c *Config) IceDefaults() ice.Defaults {
+	d := ice.Defaults{Host: c.DefaultHost, Protocol: c.DefaultProtocol}
+	switch {
+	case c.DefaultTimeout < 0:
+		d.Timeout = -1
+	case c.DefaultTimeout > 0:
+		d.Timeout = int32(min(c.DefaultTimeout/time.Millisecond, math.MaxInt32))
+	}
+	return d
+}
+
+// normalize keeps Client.ACMTimeout zero when it is what
+// EffectiveACMTimeout derives anyway (the session timeout, else Ice's 60s),
+// so that HCL and properties give the same Config for the same behaviour.
+func (c *Config) normalize() {
+	derived := DefaultACMTimeout
+	if c.Session.Timeout > 0 {
+		derived = c.Session.Timeout
+	}
+	if c.Client.ACMTimeout == derived {
+		c.Client.ACMTimeout = 0
+	}
+}
 
 // EffectiveACMTimeout is the idle timeout applied to client connections;
 // zero means client connections are never closed for being idle.
@@ -254,4 +503,11 @@ func (c *Config) EffectiveACMTimeout() time.Duration {
 		return c.Session.Timeout
 	}
 	return DefaultACMTimeout
+}
+
+// HasAuthenticator reports whether a built-in authenticator is configured
+// (a verifier, a password file, an SSL verifier, or one of the allow-all
+// settings); without one, scripts or plugins must authenticate.
+func (a *Auth) HasAuthenticator() bool {
+	return a.Verifier != "" || a.PasswordsFile != "" || a.AllowAll || a.hasSSLAuth()
 }

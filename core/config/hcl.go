@@ -50,6 +50,7 @@ func Parse(src []byte, filename string) (*Config, hcl.Diagnostics) {
 	if d.diags.HasErrors() {
 		return nil, d.diags
 	}
+	d.cfg.normalize()
 	for _, diag := range d.diags {
 		d.cfg.Warnings = append(d.cfg.Warnings, formatDiagnostic(diag, false))
 	}
@@ -59,26 +60,39 @@ func Parse(src []byte, filename string) (*Config, hcl.Diagnostics) {
 // notYet are the names of section 7 of the design that later versions
 // implement. They are refused with a clear message rather than ignored, so
 // nobody believes a filter or a plugin protects them when it does not.
-var notYet = []string{"script", "plugin", "admin"}
+var notYet = []string{"admin"}
 
 var (
 	topSchema = &hcl.BodySchema{
-		Attributes: []hcl.AttributeSchema{{Name: "instance_name"}, {Name: "message_size_max"}, {Name: "print_adapter_ready"}, {Name: "allowed_backends"}},
+		Attributes: attributes("instance_name", "message_size_max", "print_adapter_ready", "allowed_backends",
+			"default_host", "default_protocol", "default_timeout", "ipv4", "ipv6", "prefer_ipv6", "compress",
+			"compression_level").Attributes,
 		Blocks: []hcl.BlockHeaderSchema{
 			{Type: "client"}, {Type: "server"}, {Type: "session"}, {Type: "auth"}, {Type: "log"},
-			{Type: "locator"}, {Type: "ice_admin"}, {Type: "filter"}, {Type: "tls"},
+			{Type: "locator"}, {Type: "ice_admin"}, {Type: "filter"}, {Type: "tls"}, {Type: "trace"},
+			{Type: "script", LabelNames: []string{"name"}}, pluginLabel,
 		},
 	}
-	clientSchema = attributes("endpoints", "published_endpoints", "forward_context", "acm_timeout", "buffered", "sleep_time", "always_batch",
-		"add_connection_context")
-	serverSchema  = attributes("endpoints", "published_endpoints", "forward_context", "buffered", "sleep_time", "always_batch")
+	clientSchema = attributes("endpoints", "published_endpoints", "forward_context", "acm_timeout", "acm_heartbeat", "acm_close",
+		"message_size_max", "buffered", "sleep_time", "always_batch", "add_connection_context", "return_client_proxy")
+	serverSchema = attributes("endpoints", "published_endpoints", "forward_context", "acm_timeout", "acm_heartbeat", "acm_close",
+		"message_size_max", "buffered", "sleep_time", "always_batch")
 	sessionSchema = attributes("timeout", "routing_table_size")
-	authSchema    = attributes("passwords_file", "verifier", "session_manager", "allow_all",
-		"ssl_verifier", "ssl_session_manager", "allow_all_ssl")
+	authSchema    = &hcl.BodySchema{
+		Attributes: attributes("passwords_file", "verifier", "session_manager", "allow_all",
+			"ssl_verifier", "ssl_session_manager", "allow_all_ssl").Attributes,
+		Blocks: []hcl.BlockHeaderSchema{{Type: "verifier_options"}, {Type: "session_manager_options"},
+			{Type: "ssl_verifier_options"}, {Type: "ssl_session_manager_options"}},
+	}
+	proxyOptionsSchema = attributes("endpoint_selection", "prefer_secure", "locator_cache_timeout", "invocation_timeout",
+		"locator")
 	logSchema     = attributes("level", "json")
 	locatorSchema = attributes("proxy", "cache_timeout")
 	adminSchema   = attributes("endpoints", "instance_name", "facets")
-	filterSchema  = attributes("categories", "accept_user", "identities", "adapter_ids")
+	filterSchema  = attributes("categories", "accept_user", "identities", "adapter_ids",
+		"address_accept", "address_reject", "proxy_size_max")
+	traceSchema = attributes("session", "routing_table", "client_request", "server_request", "client_reject",
+		"client_override", "server_override")
 )
 
 func attributes(names ...string) *hcl.BodySchema {
@@ -98,6 +112,8 @@ var logLevels = []string{"trace", "debug", "info", "warn", "error"}
 type decoder struct {
 	cfg   *Config
 	diags hcl.Diagnostics
+	// emptyAuth is the auth block when it configures no authenticator.
+	emptyAuth *hcl.Range
 }
 
 func (d *decoder) errorf(rng hcl.Range, summary, format string, args ...any) {
@@ -134,6 +150,7 @@ func (d *decoder) decode(body *hclsyntax.Body) {
 	}
 
 	d.cfg.PrintAdapterReady, _ = d.boolean(content.Attributes["print_adapter_ready"])
+	d.iceSettings(content.Attributes)
 	if a := content.Attributes["allowed_backends"]; a != nil {
 		for _, b := range d.strings(a) {
 			if _, err := ParseAllowedBackend(b); err != nil {
@@ -144,14 +161,20 @@ func (d *decoder) decode(body *hclsyntax.Body) {
 		}
 	}
 
-	blocks := map[string]*hcl.Block{}
+	var single hcl.Blocks
 	for _, b := range content.Blocks {
-		if first, dup := blocks[b.Type]; dup {
-			d.errorf(b.DefRange, "Duplicate "+b.Type+" block",
-				"A %s block was already defined at %s; put all its settings in one block.", b.Type, position(first.DefRange))
+		if b.Type == "script" { // one block per script
+			d.script(b)
 			continue
 		}
-		blocks[b.Type] = b
+		if b.Type == "plugin" { // one block per plugin
+			d.plugin(b)
+			continue
+		}
+		single = append(single, b)
+	}
+	blocks, unique := d.uniqueBlocks(single)
+	for _, b := range unique {
 		switch b.Type {
 		case "client":
 			d.client(b)
@@ -171,6 +194,8 @@ func (d *decoder) decode(body *hclsyntax.Body) {
 			d.iceAdmin(b)
 		case "filter":
 			d.filter(b)
+		case "trace":
+			d.trace(b)
 		}
 	}
 	d.checkSSLEndpoints(blocks)
@@ -179,9 +204,33 @@ func (d *decoder) decode(body *hclsyntax.Body) {
 		d.errorf(file, "Missing client endpoints",
 			`A client block with endpoints is required: it says where clients connect, for example client { endpoints = "tcp -p 4063" }.`)
 	}
-	if blocks["auth"] == nil {
-		d.errorf(file, "No authentication configured", noAuthDetail)
+	// Scripts and plugins may authenticate: Start refuses a router in
+	// which nothing does, and floe validate says so.
+	if len(d.cfg.Scripts) == 0 && len(d.cfg.Plugins) == 0 {
+		switch {
+		case blocks["auth"] == nil:
+			d.errorf(file, "No authentication configured", noAuthDetail)
+		case d.emptyAuth != nil:
+			d.errorf(*d.emptyAuth, "No authentication configured", noAuthDetail)
+		}
 	}
+}
+
+// uniqueBlocks reports every block of a type already seen, and returns
+// the others by type and in order.
+func (d *decoder) uniqueBlocks(list hcl.Blocks) (map[string]*hcl.Block, hcl.Blocks) {
+	byType := map[string]*hcl.Block{}
+	var unique hcl.Blocks
+	for _, b := range list {
+		if first, dup := byType[b.Type]; dup {
+			d.errorf(b.DefRange, "Duplicate "+b.Type+" block",
+				"A %s block was already defined at %s; put all its settings in one block.", b.Type, position(first.DefRange))
+			continue
+		}
+		byType[b.Type] = b
+		unique = append(unique, b)
+	}
+	return byType, unique
 }
 
 const noAuthDetail = `Glacier2 requires a permissions verifier or password file: set auth { verifier = "..." } to a Glacier2::PermissionsVerifier proxy, auth { passwords_file = "..." } to a Glacier2 password file, or auth { allow_all = true } for development.`
@@ -220,16 +269,52 @@ func (d *decoder) client(b *hcl.Block) {
 	}
 	c.PublishedEndpoints, _ = d.endpoints(attrs["published_endpoints"], false)
 	c.ForwardContext, _ = d.boolean(attrs["forward_context"])
-	if t, ok := d.duration(attrs["acm_timeout"]); ok {
-		c.ACMTimeout = t
-		if t == 0 {
-			c.ACMTimeout = ACMDisabled
-		}
-	}
+	c.ACMTimeout, c.ACMHeartbeat, c.ACMClose = d.acm(attrs)
+	c.MessageSizeMax = d.sideMessageSizeMax(attrs["message_size_max"])
 	if n, ok := d.integer(attrs["add_connection_context"], 0, 2, "(0 none, 1 all, 2 authentication only)"); ok {
 		c.AddConnectionContext = int(n)
 	}
 	c.Buffering = d.buffering(attrs)
+	d.cfg.ReturnClientProxy, _ = d.boolean(attrs["return_client_proxy"])
+}
+
+// sideMessageSizeMax reads a client or server message_size_max, in KiB
+// (0 meaning no limit), into bytes; 0 when absent.
+func (d *decoder) sideMessageSizeMax(a *hcl.Attribute) int {
+	n, ok := d.integer(a, 0, maxMessageSizeKiB, "KiB")
+	if !ok {
+		return 0
+	}
+	return messageSizeMax(int32(n))
+}
+
+// acm reads acm_timeout ("0s" is ACMDisabled, absent is zero),
+// acm_heartbeat and acm_close.
+func (d *decoder) acm(attrs hcl.Attributes) (time.Duration, ACMHeartbeat, ACMClose) {
+	t, ok := d.duration(attrs["acm_timeout"])
+	if ok && t == 0 {
+		t = ACMDisabled
+	}
+	return t, enumValue(d, attrs["acm_heartbeat"], "ACM heartbeat", acmHeartbeats),
+		enumValue(d, attrs["acm_close"], "ACM close", acmCloses)
+}
+
+// enumValue reads a string that must be one of values; "" when absent or
+// wrong.
+func enumValue[T ~string](d *decoder, a *hcl.Attribute, what string, values []T) T {
+	s, ok := d.str(a)
+	if !ok {
+		return ""
+	}
+	if !slices.Contains(values, T(s)) {
+		names := make([]string, len(values))
+		for i, v := range values {
+			names[i] = strconv.Quote(string(v))
+		}
+		d.errorf(a.Expr.Range(), "Invalid "+what, "%q is not one of %s.", s, strings.Join(names, ", "))
+		return ""
+	}
+	return T(s)
 }
 
 // buffering reads buffered (default true), sleep_time and always_batch.
@@ -267,7 +352,56 @@ func (d *decoder) server(b *hcl.Block) {
 	s.PublishedEndpoints, _ = d.endpoints(attrs["published_endpoints"], false)
 	s.ForwardContext, _ = d.boolean(attrs["forward_context"])
 	s.Buffering = d.buffering(attrs)
+	s.ACMTimeout, s.ACMHeartbeat, s.ACMClose = d.acm(attrs)
+	s.MessageSizeMax = d.sideMessageSizeMax(attrs["message_size_max"])
 	d.cfg.Server = s
+}
+
+// iceSettings reads the top-level settings of Ice's runtime: default_host,
+// default_protocol, default_timeout, ipv4, ipv6, prefer_ipv6, compress and
+// compression_level.
+func (d *decoder) iceSettings(attrs hcl.Attributes) {
+	c := d.cfg
+	if s, ok := d.str(attrs["default_host"]); ok {
+		c.DefaultHost = s
+	}
+	c.DefaultProtocol = enumValue(d, attrs["default_protocol"], "protocol", knownProtocols)
+	if a := attrs["default_timeout"]; a != nil {
+		if s, ok := d.str(a); ok && s == "infinite" {
+			c.DefaultTimeout = TimeoutInfinite
+		} else if t, ok := d.durationIn(a, time.Millisecond, "milliseconds", `, or "infinite"`); ok {
+			if t == 0 {
+				d.errorf(a.Expr.Range(), "Invalid timeout", `default_timeout cannot be 0; write "infinite" for endpoints without a timeout.`)
+			}
+			c.DefaultTimeout = t
+		}
+	}
+	ipv4, ok4 := d.boolean(attrs["ipv4"])
+	ipv6, ok6 := d.boolean(attrs["ipv6"])
+	c.DisableIPv4, c.DisableIPv6 = ok4 && !ipv4, ok6 && !ipv6
+	if c.DisableIPv4 && c.DisableIPv6 {
+		d.errorf(attrs["ipv6"].Expr.Range(), "No IP version left", "ipv4 and ipv6 cannot both be false.")
+	}
+	c.PreferIPv6, _ = d.boolean(attrs["prefer_ipv6"])
+	if on, ok := d.boolean(attrs["compress"]); ok {
+		c.Compress = &on
+	}
+	if n, ok := d.integer(attrs["compression_level"], 1, 9, "(bzip2 block size)"); ok {
+		c.CompressionLevel = int(n)
+	}
+}
+
+// trace reads Glacier2's trace levels.
+func (d *decoder) trace(b *hcl.Block) {
+	attrs := d.content(b.Body, traceSchema)
+	t := &d.cfg.Trace
+	for name, level := range map[string]*int{"session": &t.Session, "routing_table": &t.RoutingTable,
+		"client_request": &t.ClientRequest, "server_request": &t.ServerRequest, "client_reject": &t.ClientReject,
+		"client_override": &t.ClientOverride, "server_override": &t.ServerOverride} {
+		if n, ok := d.integer(attrs[name], 0, math.MaxInt32, "(0 is off)"); ok {
+			*level = int(n)
+		}
+	}
 }
 
 func (d *decoder) session(b *hcl.Block) {
@@ -295,7 +429,7 @@ func (d *decoder) locator(b *hcl.Block) {
 		d.errorf(b.DefRange, "Missing locator proxy",
 			`A locator block needs the locator's proxy, for example proxy = "IceGrid/Locator:tcp -h registry -p 4061".`)
 	}
-	if t, ok := d.duration(attrs["cache_timeout"]); ok {
+	if t, ok := d.cacheTimeout(attrs["cache_timeout"]); ok {
 		l.CacheTimeout = t
 	}
 	d.cfg.Locator = l
@@ -344,6 +478,26 @@ func (d *decoder) filter(b *hcl.Block) {
 				`accept_user is "user" (accept the session's user id as a category) or "_user" (the user id prefixed with "_"), not %q.`, s)
 		}
 	}
+	f.Address.Accept = d.addressRules(attrs["address_accept"])
+	f.Address.Reject = d.addressRules(attrs["address_reject"])
+	if n, ok := d.integer(attrs["proxy_size_max"], 1, math.MaxInt32, "bytes"); ok {
+		f.Address.ProxySizeMax = int(n)
+	}
+}
+
+// addressRules reads Glacier2.Filter.Address.Accept or .Reject rules,
+// checked as glacier2router checks them at start-up.
+func (d *decoder) addressRules(a *hcl.Attribute) string {
+	s, ok := d.str(a)
+	if !ok || s == "" {
+		return ""
+	}
+	if CheckAddressRules != nil {
+		if err := CheckAddressRules(s); err != nil {
+			d.errorf(a.Expr.Range(), "Invalid address rule", "%s: %v.", a.Name, err)
+		}
+	}
+	return s
 }
 
 // strings reads a list of strings.
@@ -360,7 +514,9 @@ func (d *decoder) strings(a *hcl.Attribute) []string {
 }
 
 func (d *decoder) auth(b *hcl.Block) {
-	attrs := d.content(b.Body, authSchema)
+	content, diags := b.Body.Content(authSchema)
+	d.diags = append(d.diags, diags...)
+	attrs := content.Attributes
 	a := &d.cfg.Auth
 	passwords := attrs["passwords_file"]
 	path, ok := d.str(passwords)
@@ -370,6 +526,9 @@ func (d *decoder) auth(b *hcl.Block) {
 	noPasswords := isAbsent(passwords) || ok && path == ""
 	a.Verifier = d.proxy(attrs["verifier"], "verifier")
 	a.SessionManager = d.proxy(attrs["session_manager"], "session manager")
+	options, _ := d.uniqueBlocks(content.Blocks)
+	a.VerifierOptions = d.proxyOptions(options["verifier_options"], "verifier", a.Verifier)
+	a.SessionManagerOptions = d.proxyOptions(options["session_manager_options"], "session_manager", a.SessionManager)
 	conflict := "allow_all accepts every user the verifier would refuse; set either verifier or allow_all, not both."
 	if a.PasswordsFile != "" {
 		conflict = "allow_all accepts every user the password file would refuse; set either passwords_file or allow_all, not both."
@@ -381,8 +540,10 @@ func (d *decoder) auth(b *hcl.Block) {
 			"Glacier2 would use the verifier and ignore the password file; set either verifier or passwords_file, not both.")
 	}
 	d.sslAuth(attrs)
+	a.SSLVerifierOptions = d.proxyOptions(options["ssl_verifier_options"], "ssl_verifier", a.SSLVerifier)
+	a.SSLSessionManagerOptions = d.proxyOptions(options["ssl_session_manager_options"], "ssl_session_manager", a.SSLSessionManager)
 	if a.Verifier == "" && noPasswords && !a.hasSSLAuth() && !a.AllowAll {
-		d.errorf(b.DefRange, "No authentication configured", noAuthDetail)
+		d.emptyAuth = b.DefRange.Ptr()
 	}
 }
 
@@ -396,6 +557,31 @@ func (d *decoder) proxy(a *hcl.Attribute, what string) string {
 		d.errorf(a.Expr.Range(), "Invalid "+what+" proxy", "%q is not a valid proxy: %v.", s, err)
 	}
 	return s
+}
+
+// proxyOptions reads a <proxy>_options block (nil when absent): the proxy
+// settings Ice reads after a proxy property. proxy is the value of the
+// attribute it belongs to, which must be set.
+func (d *decoder) proxyOptions(b *hcl.Block, name, proxy string) ProxyOptions {
+	var o ProxyOptions
+	if b == nil {
+		return o
+	}
+	attrs := d.content(b.Body, proxyOptionsSchema)
+	if proxy == "" {
+		d.errorf(b.DefRange, "Options without a proxy",
+			"%s_options are settings of the %s proxy: set %s too, or remove the block.", name, name, name)
+	}
+	o.OrderedEndpoints = enumValue(d, attrs["endpoint_selection"], "endpoint selection", []string{"random", "ordered"}) == "ordered"
+	o.PreferSecure, _ = d.boolean(attrs["prefer_secure"])
+	if t, ok := d.cacheTimeout(attrs["locator_cache_timeout"]); ok {
+		o.LocatorCacheTimeout = &t
+	}
+	if t, ok := d.durationIn(attrs["invocation_timeout"], time.Millisecond, "milliseconds", ""); ok {
+		o.InvocationTimeout = t
+	}
+	o.Locator = d.proxy(attrs["locator"], "locator")
+	return o
 }
 
 // allowAll reads a development setting that accepts everyone: an error
@@ -480,6 +666,14 @@ func (d *decoder) value(a *hcl.Attribute, ty cty.Type, what string) (cty.Value, 
 			"Inappropriate value for attribute %q: %s required.", a.Name, what)
 		return cty.NilVal, false
 	}
+	if cv.CanIterateElements() {
+		for it := cv.ElementIterator(); it.Next(); {
+			if _, e := it.Element(); e.IsNull() {
+				d.errorf(a.Expr.Range(), "Null element", "The elements of %s cannot be null.", a.Name)
+				return cty.NilVal, false
+			}
+		}
+	}
 	return cv, true
 }
 
@@ -524,9 +718,16 @@ func (d *decoder) integer(a *hcl.Attribute, lo, hi int64, unit string) (int64, b
 	return 0, false
 }
 
-// duration reads a Go duration string ("30s", "5m"). Floe's durations are
-// the ones Glacier2 counts in seconds, so they must be whole seconds.
+// duration reads a Go duration string ("30s", "5m"). Most of floe's
+// durations are ones Glacier2 counts in seconds, so they must be whole
+// seconds.
 func (d *decoder) duration(a *hcl.Attribute) (time.Duration, bool) {
+	return d.durationIn(a, time.Second, "seconds", "")
+}
+
+// durationIn reads a non-negative duration that is a whole number of unit
+// (named units); also names other values the attribute accepts.
+func (d *decoder) durationIn(a *hcl.Attribute, unit time.Duration, units, also string) (time.Duration, bool) {
 	s, ok := d.str(a)
 	if !ok {
 		return 0, false
@@ -534,16 +735,25 @@ func (d *decoder) duration(a *hcl.Attribute) (time.Duration, bool) {
 	t, err := time.ParseDuration(s)
 	switch {
 	case err != nil:
-		d.errorf(a.Expr.Range(), "Invalid duration", `%q is not a duration; write a number and a unit, as "30s" or "5m".`, s)
+		d.errorf(a.Expr.Range(), "Invalid duration", `%q is not a duration; write a number and a unit, as "30s" or "5m"%s.`, s, also)
 	case t < 0:
 		d.errorf(a.Expr.Range(), "Negative duration", "%s cannot be negative (%q).", a.Name, s)
-	case t%time.Second != 0:
+	case t%unit != 0:
 		d.errorf(a.Expr.Range(), "Invalid duration",
-			"%s must be a whole number of seconds (%q): Ice and Glacier2 count it in seconds.", a.Name, s)
+			"%s must be a whole number of %s (%q): Ice and Glacier2 count it in %s.", a.Name, units, s, units)
 	default:
 		return t, true
 	}
 	return 0, false
+}
+
+// cacheTimeout reads a locator cache timeout: whole seconds, or "forever"
+// (LocatorCacheForever).
+func (d *decoder) cacheTimeout(a *hcl.Attribute) (time.Duration, bool) {
+	if s, ok := d.str(a); ok && s == "forever" {
+		return LocatorCacheForever, true
+	}
+	return d.durationIn(a, time.Second, "seconds", `, or "forever"`)
 }
 
 // endpoints reads an endpoint list and checks its syntax. An empty string

@@ -62,6 +62,17 @@ auth { verifier = "Verifier:tcp -h 10.0.0.2 -p 10000" }`,
 			c.Client.ACMTimeout = 2 * time.Minute
 		}),
 	}, {
+		name: "the address filter",
+		src: minimal + `filter {
+  address_accept = "127.0.0.1 10.0.0.[1-9]:[10000-10100]"
+  address_reject = "*:666"
+  proxy_size_max = 512
+}
+`,
+		want: base(func(c *Config) {
+			c.Filter.Address = AddressFilter{Accept: "127.0.0.1 10.0.0.[1-9]:[10000-10100]", Reject: "*:666", ProxySizeMax: 512}
+		}),
+	}, {
 		name: "acm_timeout 0s turns ACM off",
 		src:  strings.Replace(minimal, `"tcp -p 4063"`, `"tcp -p 4063"`+"\n  acm_timeout = \"0s\"", 1),
 		want: base(func(c *Config) { c.Client.ACMTimeout = ACMDisabled }),
@@ -107,6 +118,113 @@ auth {
 		want: base(func(c *Config) {
 			c.Auth = Auth{AllowAll: true}
 			c.Warnings = []string{"test.hcl:5:15: Development setting; allow_all accepts every user and password: use it for development only."}
+		}),
+	}, {
+		name: "ACM and message sizes of both sides, return_client_proxy",
+		src: `client {
+  endpoints = "tcp -p 4063"
+  acm_heartbeat = "always"
+  acm_close = "off"
+  message_size_max = 64
+  return_client_proxy = true
+}
+server {
+  endpoints = "tcp -h 10.0.0.1"
+  acm_timeout = "0s"
+  acm_heartbeat = "on_idle"
+  acm_close = "on_invocation_and_idle"
+  message_size_max = 0
+}
+auth { verifier = "Verifier:tcp -h 10.0.0.2 -p 10000" }`,
+		want: base(func(c *Config) {
+			c.Client.ACMHeartbeat, c.Client.ACMClose, c.Client.MessageSizeMax = HeartbeatAlways, CloseOff, 64*1024
+			c.ReturnClientProxy = true
+			c.Server = &Server{Endpoints: "tcp -h 10.0.0.1", ACMTimeout: ACMDisabled, ACMHeartbeat: HeartbeatOnIdle,
+				ACMClose: CloseOnInvocationAndIdle, MessageSizeMax: math.MaxInt32}
+		}),
+	}, {
+		name: "server acm_timeout",
+		src:  minimal + "server {\n  endpoints = \"tcp\"\n  acm_timeout = \"90s\"\n}\n",
+		want: base(func(c *Config) { c.Server = &Server{Endpoints: "tcp", ACMTimeout: 90 * time.Second} }),
+	}, {
+		name: "Ice's runtime settings",
+		src: minimal + `default_host = "10.0.0.9"
+default_protocol = "ssl"
+default_timeout = "2500ms"
+ipv4 = false
+ipv6 = true
+prefer_ipv6 = true
+compress = false
+compression_level = 9
+`,
+		want: base(func(c *Config) {
+			c.DefaultHost, c.DefaultProtocol, c.DefaultTimeout = "10.0.0.9", "ssl", 2500*time.Millisecond
+			c.DisableIPv4, c.PreferIPv6 = true, true
+			off := false
+			c.Compress, c.CompressionLevel = &off, 9
+		}),
+	}, {
+		name: "infinite default timeout, IPv6 off, compression on",
+		src:  minimal + "default_timeout = \"infinite\"\nipv6 = false\ncompress = true\n",
+		want: base(func(c *Config) {
+			on := true
+			c.DefaultTimeout, c.DisableIPv6, c.Compress = TimeoutInfinite, true, &on
+		}),
+	}, {
+		name: "trace",
+		src: minimal + `trace {
+  session = 1
+  routing_table = 3
+  client_request = 1
+  server_request = 2
+  client_reject = 1
+  client_override = 1
+  server_override = 1
+}
+`,
+		want: base(func(c *Config) {
+			c.Trace = Trace{Session: 1, RoutingTable: 3, ClientRequest: 1, ServerRequest: 2, ClientReject: 1, ClientOverride: 1, ServerOverride: 1}
+		}),
+	}, {
+		name: "proxy options of the verifiers and session managers",
+		src: `client { endpoints = "tcp -p 4063" }
+auth {
+  verifier = "Verifier:tcp -h 10.0.0.2 -p 10000"
+  verifier_options {
+    endpoint_selection = "ordered"
+    prefer_secure = true
+    invocation_timeout = "2500ms"
+  }
+  session_manager = "SM:tcp -p 1"
+  session_manager_options {
+    locator_cache_timeout = "forever"
+    locator = "IceGrid/Locator:tcp -p 4061"
+  }
+  ssl_verifier = "SSLV:tcp -p 2"
+  ssl_verifier_options {
+    locator_cache_timeout = "30s"
+    endpoint_selection = "random"
+  }
+  ssl_session_manager = "SSLSM:tcp -p 3"
+  ssl_session_manager_options {
+    locator_cache_timeout = "0s"
+  }
+}`,
+		want: base(func(c *Config) {
+			forever, thirty, zero := LocatorCacheForever, 30*time.Second, time.Duration(0)
+			c.Auth.VerifierOptions = ProxyOptions{OrderedEndpoints: true, PreferSecure: true, InvocationTimeout: 2500 * time.Millisecond}
+			c.Auth.SessionManager = "SM:tcp -p 1"
+			c.Auth.SessionManagerOptions = ProxyOptions{LocatorCacheTimeout: &forever, Locator: "IceGrid/Locator:tcp -p 4061"}
+			c.Auth.SSLVerifier = "SSLV:tcp -p 2"
+			c.Auth.SSLVerifierOptions = ProxyOptions{LocatorCacheTimeout: &thirty}
+			c.Auth.SSLSessionManager = "SSLSM:tcp -p 3"
+			c.Auth.SSLSessionManagerOptions = ProxyOptions{LocatorCacheTimeout: &zero}
+		}),
+	}, {
+		name: "locator cache forever",
+		src:  minimal + "locator {\n  proxy = \"IceGrid/Locator:tcp -p 4061\"\n  cache_timeout = \"forever\"\n}\n",
+		want: base(func(c *Config) {
+			c.Locator = &Locator{Proxy: "IceGrid/Locator:tcp -p 4061", CacheTimeout: LocatorCacheForever}
 		}),
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -198,7 +316,7 @@ func TestParseDiagnostics(t *testing.T) {
 			`test.hcl:11:3: error: Unsupported argument; An argument named "levle" is not expected here. Did you mean "level"?`,
 		},
 	}, {
-		name: "blocks of later versions are refused, all of them (filter and allowed_backends are supported)",
+		name: "blocks of later versions are refused, all of them (filter, allowed_backends and plugin are supported)",
 		src: minimal + `filter {
   categories = ["c1"]
 }
@@ -217,9 +335,22 @@ admin {
 }
 `,
 		want: []string{
-			`test.hcl:12:1: error: Not supported yet; The script block is not supported by this version of floe yet; a later version implements it. Remove it to use this configuration now.`,
-			`test.hcl:15:1: error: Not supported yet; The plugin block is not supported by this version of floe yet; a later version implements it. Remove it to use this configuration now.`,
+			`test.hcl:13:10: error: Cannot read script; stat guard.lua: no such file or directory.`,
+			`test.hcl:16:10: error: Invalid plugin path; The plugin's executable bin/p does not exist.`,
 			`test.hcl:21:1: error: Not supported yet; The admin block is not supported by this version of floe yet; a later version implements it. Remove it to use this configuration now.`,
+		},
+	}, {
+		name: "address rules and proxy sizes glacier2router refuses",
+		src: minimal + `filter {
+  address_accept = "127.0.0.1 bad["
+  address_reject = ["10.*"]
+  proxy_size_max = 0
+}
+`,
+		want: []string{
+			`test.hcl:9:20: error: Invalid address rule; address_accept: stub: bad rule.`,
+			`test.hcl:10:20: error: Incorrect attribute value type; Inappropriate value for attribute "address_reject": a string is required.`,
+			`test.hcl:11:20: error: Number out of range; proxy_size_max must be between 1 and 2147483647 bytes, not 0.`,
 		},
 	}, {
 		name: "a passwords_file that does not load is not also reported as no authentication",
@@ -326,6 +457,70 @@ auth {
 			`test.hcl:3:15: error: Variables not allowed; Variables may not be used here.`,
 			`test.hcl:8:17: error: Function calls not allowed; Functions may not be called here.`,
 		},
+	}, {
+		name: "bad ACM policies, message sizes, trace levels",
+		src: `client {
+  endpoints = "tcp -p 4063"
+  acm_heartbeat = "sometimes"
+  acm_close = 4
+  message_size_max = -1
+}
+server {
+  endpoints = "tcp"
+  acm_timeout = "1500ms"
+}
+auth { allow_all = true }
+trace {
+  session = -1
+}
+`,
+		want: []string{
+			`test.hcl:3:19: error: Invalid ACM heartbeat; "sometimes" is not one of "off", "on_dispatch", "on_idle", "always".`,
+			`test.hcl:4:15: error: Invalid ACM close; "4" is not one of "off", "on_idle", "on_invocation", "on_invocation_and_idle", "on_idle_forceful".`,
+			`test.hcl:5:22: error: Negative size; message_size_max cannot be negative (-1).`,
+			`test.hcl:9:17: error: Invalid duration; acm_timeout must be a whole number of seconds ("1500ms"): Ice and Glacier2 count it in seconds.`,
+			`test.hcl:11:20: warning: Development setting; allow_all accepts every user and password: use it for development only.`,
+			`test.hcl:13:13: error: Negative size; session cannot be negative (-1).`,
+		},
+	}, {
+		name: "bad Ice runtime settings",
+		src: minimal + `default_protocol = "bt"
+default_timeout = "0s"
+ipv4 = false
+ipv6 = false
+compression_level = 10
+`,
+		want: []string{
+			`test.hcl:8:20: error: Invalid protocol; "bt" is not one of "tcp", "ssl", "ws", "wss", "udp".`,
+			`test.hcl:9:19: error: Invalid timeout; default_timeout cannot be 0; write "infinite" for endpoints without a timeout.`,
+			`test.hcl:11:8: error: No IP version left; ipv4 and ipv6 cannot both be false.`,
+			`test.hcl:12:21: error: Number out of range; compression_level must be between 1 and 9 (bzip2 block size), not 10.`,
+		},
+	}, {
+		name: "bad proxy options",
+		src: `client { endpoints = "tcp -p 4063" }
+auth {
+  verifier = "V:tcp -p 1"
+  verifier_options {
+    endpoint_selection = "Ordered"
+    invocation_timeout = "1.5ms"
+    locator_cache_timeout = "always"
+    locator = "bad"
+  }
+  verifier_options {}
+  session_manager_options {
+    prefer_secure = true
+  }
+}
+`,
+		want: []string{
+			`test.hcl:5:26: error: Invalid endpoint selection; "Ordered" is not one of "random", "ordered".`,
+			`test.hcl:6:26: error: Invalid duration; invocation_timeout must be a whole number of milliseconds ("1.5ms"): Ice and Glacier2 count it in milliseconds.`,
+			`test.hcl:7:29: error: Invalid duration; "always" is not a duration; write a number and a unit, as "30s" or "5m", or "forever".`,
+			`test.hcl:8:15: error: Invalid locator proxy; "bad" is not a valid proxy: stub: bad proxy.`,
+			`test.hcl:10:3: error: Duplicate verifier_options block; A verifier_options block was already defined at test.hcl:4:3; put all its settings in one block.`,
+			`test.hcl:11:3: error: Options without a proxy; session_manager_options are settings of the session_manager proxy: set session_manager too, or remove the block.`,
+		},
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg, diags := Parse([]byte(tc.src), "test.hcl")
@@ -399,4 +594,17 @@ func FuzzParseConfig(f *testing.F) {
 		}
 		_ = WriteDiagnostics(&bytes.Buffer{}, diags, map[string][]byte{"fuzz.hcl": src})
 	})
+}
+
+// TestNullElements: a null inside a list or map is a diagnostic.
+func TestNullElements(t *testing.T) {
+	for _, src := range []string{
+		minimal + "filter {\n  categories = [\"a\", null]\n}\n",
+		minimal + "allowed_backends = [null]\n",
+	} {
+		cfg, diags := Parse([]byte(src), "test.hcl")
+		if cfg != nil || !diags.HasErrors() || !strings.Contains(diagLines(diags), "Null element") {
+			t.Errorf("%s: got %+v, %s", src, cfg, diagLines(diags))
+		}
+	}
 }

@@ -29,7 +29,7 @@ func TestParsePasswordsFile(t *testing.T) {
 			if len(diags) > 0 {
 				t.Fatalf("diagnostics:\n%s", diagLines(diags))
 			}
-			if cfg.Auth != (Auth{PasswordsFile: tc.want}) {
+			if !reflect.DeepEqual(cfg.Auth, Auth{PasswordsFile: tc.want}) {
 				t.Errorf("Auth = %+v; want PasswordsFile %q", cfg.Auth, tc.want)
 			}
 		})

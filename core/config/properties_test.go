@@ -31,7 +31,6 @@ func TestFromProperties(t *testing.T) {
 		c := newConfig("properties")
 		c.Client.Endpoints = "tcp -h 127.0.0.1 -p 4063"
 		c.Auth.Verifier = "Verifier:tcp -h 10.0.0.2 -p 10000"
-		c.Client.ACMTimeout = 60 * time.Second
 		if change != nil {
 			change(c)
 		}
@@ -77,11 +76,12 @@ func TestFromProperties(t *testing.T) {
 		lines: []string{clientEndpoints, verifier, "Glacier2.Client.ForwardContext=0", "Glacier2.Server.Endpoints=tcp", "Glacier2.Server.ForwardContext=-1"},
 		want:  base(func(c *Config) { c.Server = &Server{Endpoints: "tcp"} }),
 	}, {
+		// ACMTimeout stays zero: EffectiveACMTimeout derives the session
+		// timeout from it, so HCL without acm_timeout means the same.
 		name:  "the session timeout becomes the ACM timeout when that is unset",
 		lines: []string{clientEndpoints, verifier, "Glacier2.SessionTimeout=30", "Ice.ACM.Timeout=10"},
 		want: base(func(c *Config) {
 			c.Session.Timeout = 30 * time.Second
-			c.Client.ACMTimeout = 30 * time.Second
 		}),
 	}, {
 		name:  "Glacier2.Client.ACM.Timeout=0 turns ACM off",
@@ -158,7 +158,7 @@ func TestFromProperties(t *testing.T) {
 		name: "Glacier2 properties floe ignores: known, and typos",
 		lines: []string{clientEndpoints, verifier,
 			"Glacier2.SessionManager.Context.x=y",
-			"Glacier2.Client.ACM.Heartbeat=3",
+			"Glacier2.Client.ThreadPool.Size=4",
 			"Glacier2.client.endpoints=tcp -p 1",
 			"Glacier2.SessionTimeOut=30",
 			"Glacier2.Nonsense=1",
@@ -168,20 +168,172 @@ func TestFromProperties(t *testing.T) {
 		},
 		want: base(func(c *Config) {
 			c.Warnings = []string{
-				"property `Glacier2.Client.ACM.Heartbeat' is not supported yet, ignored",
+				"property `Glacier2.Client.ThreadPool.Size' is ignored: floe has no thread pools: each connection is served by its own goroutines",
 				"unknown property `Glacier2.Nonsense', ignored",
-				"property `Glacier2.SessionManager.Context.x' is not supported yet, ignored",
+				"property `Glacier2.SessionManager.Context.x' is ignored: glacier2router gives every call through it the client's own context, which replaces the proxy's in Ice",
 				"unknown property `Glacier2.SessionTimeOut', ignored; did you mean `Glacier2.SessionTimeout'?",
 				"unknown property `Glacier2.client.endpoints', ignored; did you mean `Glacier2.Client.Endpoints'?",
 			}
 		}),
 	}, {
+		name: "the address filter",
+		lines: []string{clientEndpoints, verifier,
+			"Glacier2.Filter.Address.Accept=127.0.0.1 *:[80,443]",
+			"Glacier2.Filter.Address.Reject=10.*",
+			"Glacier2.Filter.ProxySizeMax=256",
+		},
+		want: base(func(c *Config) {
+			c.Filter.Address = AddressFilter{Accept: "127.0.0.1 *:[80,443]", Reject: "10.*", ProxySizeMax: 256}
+		}),
+	}, {
+		name:  "a negative ProxySizeMax wraps around in Glacier2: no limit",
+		lines: []string{clientEndpoints, verifier, "Glacier2.Filter.ProxySizeMax=-5"},
+		want:  base(nil),
+	}, {
 		name:  "server settings without server endpoints are ignored, as in Glacier2",
 		lines: []string{clientEndpoints, verifier, "Glacier2.Server.ForwardContext=1", "Glacier2.Server.PublishedEndpoints=tcp -p 1"},
 		want: base(func(c *Config) {
 			c.Warnings = []string{
-				"property `Glacier2.Server.PublishedEndpoints' is ignored: `Glacier2.Server.Endpoints' is not set",
 				"property `Glacier2.Server.ForwardContext' is ignored: `Glacier2.Server.Endpoints' is not set",
+				"property `Glacier2.Server.PublishedEndpoints' is ignored: `Glacier2.Server.Endpoints' is not set",
+			}
+		}),
+	}, {
+		name:  "client ACM heartbeat and close",
+		lines: []string{clientEndpoints, verifier, "Glacier2.Client.ACM.Heartbeat=3", "Glacier2.Client.ACM.Close=0"},
+		want:  base(func(c *Config) { c.Client.ACMHeartbeat, c.Client.ACMClose = HeartbeatAlways, CloseOff }),
+	}, {
+		// glacier2router sets Glacier2.Client.ACM.Close=4 when unset, so
+		// Ice.ACM.Close reaches only the server side.
+		name: "Ice.ACM heartbeat and close: both sides' heartbeat, the server side's close",
+		lines: []string{clientEndpoints, verifier, "Glacier2.Server.Endpoints=tcp", "Ice.ACM.Heartbeat=2", "Ice.ACM.Close=1",
+			"Ice.ACM.Server.Heartbeat=0"},
+		want: base(func(c *Config) {
+			c.Client.ACMHeartbeat = HeartbeatOff
+			c.Server = &Server{Endpoints: "tcp", ACMHeartbeat: HeartbeatOff, ACMClose: CloseOnIdle}
+		}),
+	}, {
+		name:  "an invalid client close falls back to the server default, not Glacier2's",
+		lines: []string{clientEndpoints, verifier, "Glacier2.Client.ACM.Close=9", "Glacier2.Client.ACM.Heartbeat=-1"},
+		want: base(func(c *Config) {
+			c.Client.ACMClose = CloseOnInvocation
+			c.Warnings = []string{
+				"invalid value for property `Glacier2.Client.ACM.Heartbeat', default value will be used instead",
+				"invalid value for property `Glacier2.Client.ACM.Close', default value will be used instead",
+			}
+		}),
+	}, {
+		name: "server ACM",
+		lines: []string{clientEndpoints, verifier, "Glacier2.Server.Endpoints=tcp", "Glacier2.Server.ACM.Timeout=30",
+			"Glacier2.Server.ACM.Heartbeat=1", "Glacier2.Server.ACM.Close=4"},
+		want: base(func(c *Config) {
+			c.Server = &Server{Endpoints: "tcp", ACMTimeout: 30 * time.Second, ACMHeartbeat: HeartbeatOnDispatch, ACMClose: CloseOnIdleForceful}
+		}),
+	}, {
+		name:  "server ACM off, and the communicator's server timeout on both sides",
+		lines: []string{clientEndpoints, verifier, "Glacier2.Server.Endpoints=tcp", "Glacier2.Server.ACM.Timeout=0", "Ice.ACM.Server.Timeout=20"},
+		want: base(func(c *Config) {
+			c.Client.ACMTimeout = 20 * time.Second
+			c.Server = &Server{Endpoints: "tcp", ACMTimeout: ACMDisabled}
+		}),
+	}, {
+		name: "per-side message size limits, in KiB, 0 meaning none",
+		lines: []string{clientEndpoints, verifier, "Glacier2.Server.Endpoints=tcp", "Glacier2.Client.MessageSizeMax=64",
+			"Glacier2.Server.MessageSizeMax=0"},
+		want: base(func(c *Config) {
+			c.Client.MessageSizeMax = 64 * 1024
+			c.Server = &Server{Endpoints: "tcp", MessageSizeMax: math.MaxInt32}
+		}),
+	}, {
+		name:  "Ice.Default.Protocol and Ice.Default.Timeout",
+		lines: []string{clientEndpoints, verifier, "Ice.Default.Protocol=ssl", "Ice.Default.Timeout=5000"},
+		want:  base(func(c *Config) { c.DefaultProtocol, c.DefaultTimeout = "ssl", 5*time.Second }),
+	}, {
+		name:  "Ice.Default.Timeout -1 is infinite",
+		lines: []string{clientEndpoints, verifier, "Ice.Default.Timeout=-1"},
+		want:  base(func(c *Config) { c.DefaultTimeout = TimeoutInfinite }),
+	}, {
+		name:  "invalid Ice defaults, with warnings",
+		lines: []string{clientEndpoints, verifier, "Ice.Default.Protocol=bt", "Ice.Default.Timeout=0"},
+		want: base(func(c *Config) {
+			c.Warnings = []string{
+				"property `Ice.Default.Protocol' names an unknown protocol `bt', ignored (floe knows tcp, ssl, ws, wss, udp)",
+				"invalid value for Ice.Default.Timeout `0': defaulting to 60000",
+			}
+		}),
+	}, {
+		name:  "IP versions",
+		lines: []string{clientEndpoints, verifier, "Ice.IPv4=0", "Ice.PreferIPv6Address=1"},
+		want:  base(func(c *Config) { c.DisableIPv4, c.PreferIPv6 = true, true }),
+	}, {
+		name:  "Ice.IPv6=0",
+		lines: []string{clientEndpoints, verifier, "Ice.IPv6=0"},
+		want:  base(func(c *Config) { c.DisableIPv6 = true }),
+	}, {
+		name: "the proxy settings of the verifiers and session managers",
+		lines: []string{clientEndpoints, verifier,
+			"Glacier2.PermissionsVerifier.EndpointSelection=Ordered",
+			"Glacier2.PermissionsVerifier.PreferSecure=1",
+			"Glacier2.PermissionsVerifier.InvocationTimeout=2500",
+			"Glacier2.SessionManager=SM:tcp -p 1",
+			"Glacier2.SessionManager.LocatorCacheTimeout=-1",
+			"Glacier2.SessionManager.Locator=IceGrid/Locator:tcp -p 4061",
+			"Glacier2.SessionManager.EndpointSelection=Random",
+			"Glacier2.SSLPermissionsVerifier=SSLV:tcp -p 2",
+			"Glacier2.SSLPermissionsVerifier.LocatorCacheTimeout=30",
+			"Glacier2.SSLSessionManager=SSLSM:tcp -p 3",
+			"Glacier2.SSLSessionManager.InvocationTimeout=-1",
+			"Glacier2.SSLSessionManager.LocatorCacheTimeout=0",
+		},
+		want: base(func(c *Config) {
+			forever, thirty, zero := LocatorCacheForever, 30*time.Second, time.Duration(0)
+			c.Auth.VerifierOptions = ProxyOptions{OrderedEndpoints: true, PreferSecure: true, InvocationTimeout: 2500 * time.Millisecond}
+			c.Auth.SessionManager = "SM:tcp -p 1"
+			c.Auth.SessionManagerOptions = ProxyOptions{LocatorCacheTimeout: &forever, Locator: "IceGrid/Locator:tcp -p 4061"}
+			c.Auth.SSLVerifier = "SSLV:tcp -p 2"
+			c.Auth.SSLVerifierOptions = ProxyOptions{LocatorCacheTimeout: &thirty}
+			c.Auth.SSLSessionManager = "SSLSM:tcp -p 3"
+			c.Auth.SSLSessionManagerOptions = ProxyOptions{LocatorCacheTimeout: &zero}
+		}),
+	}, {
+		name: "proxy settings Ice corrects, those floe ignores, and those of a proxy not set",
+		lines: []string{clientEndpoints, verifier,
+			"Glacier2.PermissionsVerifier.LocatorCacheTimeout=-5",
+			"Glacier2.PermissionsVerifier.InvocationTimeout=0",
+			"Glacier2.PermissionsVerifier.ConnectionCached=0",
+			"Glacier2.PermissionsVerifier.Router=Other/router:tcp -p 1",
+			"Glacier2.PermissionsVerifier.CollocationOptimized=0",
+			"Glacier2.SessionManager.PreferSecure=1",
+		},
+		want: base(func(c *Config) {
+			forever := LocatorCacheForever
+			c.Auth.VerifierOptions = ProxyOptions{LocatorCacheTimeout: &forever}
+			c.Warnings = []string{
+				"invalid value for Glacier2.PermissionsVerifier.LocatorCacheTimeout`-5': defaulting to -1",
+				"invalid value for Glacier2.PermissionsVerifier.InvocationTimeout`0': defaulting to -1",
+				"property `Glacier2.SessionManager.PreferSecure' is ignored: `Glacier2.SessionManager' is not a proxy floe calls",
+				"property `Glacier2.PermissionsVerifier.CollocationOptimized' is ignored: nothing is collocated with the router",
+				"property `Glacier2.PermissionsVerifier.ConnectionCached' is ignored: floe keeps one connection per endpoint for all its calls, as Ice does with connection caching on",
+				"property `Glacier2.PermissionsVerifier.Router' is ignored: floe calls verifiers and session managers directly, never through another router",
+			}
+		}),
+	}, {
+		name: "Glacier2 properties floe ignores on purpose",
+		lines: []string{clientEndpoints, verifier, "Glacier2.Server.Endpoints=tcp",
+			"Glacier2.Client.AdapterId=RouterClient",
+			"Glacier2.Server.Router=Other/router:tcp -p 1",
+			"Glacier2.Client.ProxyOptions=-t",
+			"Glacier2.Server.ACM=30",
+			"Glacier2.Client.Locator.EndpointSelection=Ordered",
+		},
+		want: base(func(c *Config) {
+			c.Server = &Server{Endpoints: "tcp"}
+			c.Warnings = []string{
+				"property `Glacier2.Client.AdapterId' is ignored: floe does not register its endpoints with a locator",
+				"property `Glacier2.Client.Locator.EndpointSelection' is ignored: floe does not register its endpoints with a locator",
+				"property `Glacier2.Client.ProxyOptions' is ignored: the proxies floe hands out carry no extra proxy options",
+				"property `Glacier2.Server.ACM' is ignored: Ice 3.7 reads only Glacier2.Server.ACM.Timeout, .Heartbeat and .Close for an object adapter",
+				"property `Glacier2.Server.Router' is ignored: floe's endpoints cannot be reached through another router",
 			}
 		}),
 	}} {
@@ -250,6 +402,30 @@ func TestFromPropertiesErrors(t *testing.T) {
 		want:     []string{"property `Glacier2.Client.Endpoints' is not set"},
 		warnings: []string{"unknown property `Glacier2.client.endpoints', ignored; did you mean `Glacier2.Client.Endpoints'?"},
 	}, {
+		name:  "no IP version left",
+		lines: []string{clientEndpoints, verifier, "Ice.IPv4=0", "Ice.IPv6=0"},
+		want:  []string{"both IPv4 and IPv6 support cannot be disabled (Ice.IPv4=0 and Ice.IPv6=0)"},
+	}, {
+		name: "bad proxy settings",
+		lines: []string{clientEndpoints, verifier, "Glacier2.PermissionsVerifier.EndpointSelection=ordered",
+			"Glacier2.PermissionsVerifier.Locator=bad"},
+		want: []string{
+			"permissions verifier `Verifier:tcp -h 10.0.0.2 -p 10000' is invalid: illegal value `ordered' in `Glacier2.PermissionsVerifier.EndpointSelection'; expected `Random' or `Ordered'",
+			"permissions verifier `Verifier:tcp -h 10.0.0.2 -p 10000' is invalid: locator `bad' in `Glacier2.PermissionsVerifier.Locator' is invalid: stub: bad proxy",
+		},
+	}, {
+		name: "address rules and proxy sizes glacier2router refuses to start with",
+		lines: []string{clientEndpoints, verifier,
+			"Glacier2.Filter.Address.Accept=bad[",
+			"Glacier2.Filter.Address.Reject=10.* bad",
+			"Glacier2.Filter.ProxySizeMax=0",
+		},
+		want: []string{
+			"invalid `Glacier2.Filter.Address.Accept' property: stub: bad rule",
+			"invalid `Glacier2.Filter.Address.Reject' property: stub: bad rule",
+			"invalid `Glacier2.Filter.ProxySizeMax' property: `0': ProxySizeMax must be greater than 1",
+		},
+	}, {
 		name:  "a routing table that can hold nothing",
 		lines: []string{clientEndpoints, verifier, "Glacier2.RoutingTable.MaxSize=0"},
 		want:  []string{"property `Glacier2.RoutingTable.MaxSize' must be at least 1, not 0"},
@@ -269,6 +445,38 @@ func TestFromPropertiesErrors(t *testing.T) {
 	}
 }
 
+// TestParseProxySizeMax: glacier2router reads the value with `>> unsigned
+// long' and wants all of it used (its answers checked by hand).
+func TestParseProxySizeMax(t *testing.T) {
+	for _, tc := range []struct {
+		in      string
+		want    int
+		problem string
+	}{
+		{"53", 53, ""},
+		{"+53", 53, ""},
+		{" 53", 53, ""},
+		{"1", 1, ""},
+		{"-5", 0, ""}, // 2^64-5: no proxy is that long
+		{"99999999999", 0, ""},
+		{"18446744073709551615", 0, ""},
+		{"-18446744073709551615", 1, ""},
+		{"0", 0, "ProxySizeMax must be greater than 1"},
+		{"-0", 0, "ProxySizeMax must be greater than 1"},
+		{"53x", 0, "Error parsing ProxySizeMax property"},
+		{"53 ", 0, "Error parsing ProxySizeMax property"},
+		{"0x10", 0, "Error parsing ProxySizeMax property"},
+		{"abc", 0, "Error parsing ProxySizeMax property"},
+		{"- 5", 0, "Error parsing ProxySizeMax property"},
+		{"18446744073709551616", 0, "Error parsing ProxySizeMax property"},
+	} {
+		n, problem := parseProxySizeMax(tc.in)
+		if n != tc.want || problem != tc.problem {
+			t.Errorf("parseProxySizeMax(%q) = %d, %q; want %d, %q", tc.in, n, problem, tc.want, tc.problem)
+		}
+	}
+}
+
 func TestFromPropertiesFile(t *testing.T) {
 	p, rest, err := ice.ParseCommandLine([]string{"--Ice.Config=testdata/glacier2/config.router", "--Glacier2.SessionTimeout=60"},
 		func(string) string { return "" })
@@ -281,7 +489,7 @@ func TestFromPropertiesFile(t *testing.T) {
 	}
 	want := newConfig("properties")
 	want.InstanceName = "DemoGlacier2"
-	want.Client = Client{Endpoints: "tcp -p 4063 -h 127.0.0.1", ForwardContext: true, ACMTimeout: time.Minute}
+	want.Client = Client{Endpoints: "tcp -p 4063 -h 127.0.0.1", ForwardContext: true}
 	want.Server = &Server{Endpoints: "tcp -h 127.0.0.1"}
 	want.Session.Timeout = time.Minute
 	want.Auth.AllowAll = true
@@ -306,6 +514,16 @@ func TestGlacier2PropertyNames(t *testing.T) {
 	for _, name := range mappedGlacier2Properties {
 		if p, exact := knownGlacier2Property(name); !exact || p != name {
 			t.Errorf("mapped property %s is not a Glacier2 property", name)
+		}
+	}
+	// Every Glacier2 property is mapped or ignored on purpose.
+	for _, name := range glacier2Properties {
+		mapped, reason := isMappedGlacier2Property(name), ignoredReason(name)
+		switch {
+		case mapped && reason != "":
+			t.Errorf("%s is both mapped and ignored (%s)", name, reason)
+		case !mapped && reason == "":
+			t.Errorf("%s is neither mapped nor ignored with a reason", name)
 		}
 	}
 	for _, tc := range []struct {

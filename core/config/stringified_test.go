@@ -1,6 +1,7 @@
 package config
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -14,7 +15,7 @@ func TestDefault(t *testing.T) {
 	want := newConfig(DefaultSource)
 	want.Client.Endpoints = "tcp -h 127.0.0.1 -p 4063"
 	want.Auth.AllowAll = true
-	if cfg.Source != want.Source || cfg.Client != want.Client || cfg.Auth != want.Auth || cfg.Server != nil ||
+	if cfg.Source != want.Source || cfg.Client != want.Client || !reflect.DeepEqual(cfg.Auth, want.Auth) || cfg.Server != nil ||
 		cfg.Session != want.Session || cfg.InstanceName != want.InstanceName || cfg.MessageSizeMax != want.MessageSizeMax {
 		t.Errorf("got  %+v\nwant %+v", cfg, want)
 	}

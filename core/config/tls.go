@@ -286,6 +286,15 @@ var tlsProtocols = map[string]uint16{
 	"TLS1_3": tls.VersionTLS13, "TLSV1_3": tls.VersionTLS13,
 }
 
+// protocolBounds widens the TLS version bounds lo and hi (zero: none yet)
+// to include ver.
+func protocolBounds(lo, hi, ver uint16) (uint16, uint16) {
+	if lo == 0 || ver < lo {
+		lo = ver
+	}
+	return lo, max(hi, ver)
+}
+
 // The IceSSL properties of Ice 3.7 (PropertyNames), by what floe does with
 // them.
 var (
@@ -379,14 +388,11 @@ func (m *propertyMapper) mapTLS() {
 				m.errorf("IceSSL: unrecognized protocol `%s'", name)
 				continue
 			}
-			if t.MinVersion == 0 || ver < t.MinVersion {
-				t.MinVersion = ver
-			}
-			t.MaxVersion = max(t.MaxVersion, ver)
+			t.MinVersion, t.MaxVersion = protocolBounds(t.MinVersion, t.MaxVersion, ver)
 		}
 	}
 	if err := t.load(); err != nil {
-		m.errorf("IceSSL: %v", err)
+		m.fileProblem(fmt.Errorf("IceSSL: %w", err))
 	}
 	if t.CAFile == "" && p.GetAsInt("IceSSL.UsePlatformCAs") <= 0 {
 		// Without IceSSL.CAs, OpenSSL trusts nothing unless told to use the
@@ -421,49 +427,85 @@ func (m *propertyMapper) mapSSLAuth() {
 			m.errorf("ssl permissions verifier `%s' is invalid: %w", v, err)
 		} else {
 			c.Auth.SSLVerifier = v
+			c.Auth.SSLVerifierOptions = m.proxyOptions("Glacier2.SSLPermissionsVerifier", "ssl permissions verifier")
 		}
+	}
+	if c.Auth.SSLVerifier == "" {
+		m.warnUnusedProxyOptions("Glacier2.SSLPermissionsVerifier")
 	}
 	if v := p.Get("Glacier2.SSLSessionManager"); v != "" {
 		if _, err := checkProxy(v); err != nil {
 			m.errorf("ssl session manager `%s' is invalid: %w", v, err)
 		} else {
 			c.Auth.SSLSessionManager = v
+			c.Auth.SSLSessionManagerOptions = m.proxyOptions("Glacier2.SSLSessionManager", "ssl session manager")
 		}
+	} else {
+		m.warnUnusedProxyOptions("Glacier2.SSLSessionManager")
 	}
-	c.Client.AddConnectionContext = int(max(p.GetAsInt("Glacier2.AddConnectionContext"), 0))
+	// Glacier2 adds the context to forwarded requests only at 1, and to the
+	// verifier and session manager calls at any value above 0, so any value
+	// above 1 means 2.
+	c.Client.AddConnectionContext = int(min(max(p.GetAsInt("Glacier2.AddConnectionContext"), 0), 2))
 }
 
 // The HCL form: a top-level tls block.
 
 var tlsSchema = attributes("cert_file", "key_file", "password", "ca_file", "verify_peer", "check_cert_name",
-	"verify_depth_max")
+	"verify_depth_max", "protocols", "use_platform_cas")
 
 func (d *decoder) tls(b *hcl.Block) {
 	attrs := d.content(b.Body, tlsSchema)
 	t := &TLS{VerifyPeer: DefaultVerifyPeer, VerifyDepthMax: DefaultVerifyDepthMax}
 	dir := filepath.Dir(d.cfg.Source)
-	path := func(name string) string {
-		s, ok := d.str(attrs[name])
+	resolve := func(a *hcl.Attribute, s string) string {
 		switch {
-		case !ok:
-			return ""
 		case s == "":
-			d.errorf(attrs[name].Expr.Range(), "Empty path", "%s cannot be empty; remove it instead.", name)
+			d.errorf(a.Expr.Range(), "Empty path", "%s cannot be empty; remove it instead.", a.Name)
 			return ""
 		case filepath.IsAbs(s):
 			return s
 		}
 		return filepath.Join(dir, s)
 	}
-	if f := path("cert_file"); f != "" {
-		t.CertFile = []string{f}
-	}
-	if f := path("key_file"); f != "" {
-		t.KeyFile = []string{f}
-		if len(t.CertFile) == 0 {
-			d.errorf(attrs["key_file"].NameRange, "Key without certificate",
-				"key_file is the private key of cert_file: set cert_file too.")
+	path := func(name string) string {
+		s, ok := d.str(attrs[name])
+		if !ok {
+			return ""
 		}
+		return resolve(attrs[name], s)
+	}
+	// cert_file and key_file are a path, or a list of two for two key
+	// types, as IceSSL.CertFile.
+	paths := func(name string) []string {
+		a := attrs[name]
+		if a == nil {
+			return nil
+		}
+		if v, diags := a.Expr.Value(nil); !diags.HasErrors() && !v.IsNull() && (v.Type().IsTupleType() || v.Type().IsListType()) {
+			list := d.strings(a)
+			if len(list) == 0 || len(list) > 2 {
+				d.errorf(a.Expr.Range(), "Invalid "+name, "%s is a path, or a list of one or two paths (one for each key type).", name)
+				return nil
+			}
+			for i := range list {
+				list[i] = resolve(a, list[i])
+			}
+			return list
+		}
+		if f := path(name); f != "" {
+			return []string{f}
+		}
+		return nil
+	}
+	t.CertFile = paths("cert_file")
+	switch t.KeyFile = paths("key_file"); {
+	case len(t.KeyFile) > 0 && len(t.CertFile) == 0:
+		d.errorf(attrs["key_file"].NameRange, "Key without certificate",
+			"key_file is the private key of cert_file: set cert_file too.")
+	case len(t.KeyFile) > 0 && len(t.KeyFile) != len(t.CertFile):
+		d.errorf(attrs["key_file"].Expr.Range(), "Keys and certificates do not agree",
+			"key_file needs one key for each path of cert_file.")
 	}
 	t.Password, _ = d.str(attrs["password"])
 	t.CAFile = path("ca_file")
@@ -479,6 +521,18 @@ func (d *decoder) tls(b *hcl.Block) {
 	if n, ok := d.integer(attrs["verify_depth_max"], 0, math.MaxInt32, "certificates"); ok {
 		t.VerifyDepthMax = int(n)
 	}
+	if a := attrs["protocols"]; a != nil {
+		for _, name := range d.strings(a) {
+			ver, ok := tlsProtocols[strings.ToUpper(name)]
+			if !ok {
+				d.errorf(a.Expr.Range(), "Invalid TLS protocol", "%q is not a TLS protocol; use tls1_0, tls1_1, tls1_2 or tls1_3.", name)
+				continue
+			}
+			t.MinVersion, t.MaxVersion = protocolBounds(t.MinVersion, t.MaxVersion, ver)
+		}
+	}
+	platformCAs, set := d.boolean(attrs["use_platform_cas"])
+	noCAs := set && !platformCAs && t.CAFile == ""
 	if d.diags.HasErrors() {
 		d.cfg.TLS = t
 		return
@@ -492,6 +546,11 @@ func (d *decoder) tls(b *hcl.Block) {
 			rng = a.Expr.Range()
 		}
 		d.errorf(rng, "Invalid TLS file", "%v.", err)
+	}
+	if noCAs {
+		// Trust no authority, as IceSSL without IceSSL.CAs and
+		// IceSSL.UsePlatformCAs.
+		t.CAs = x509.NewCertPool()
 	}
 	d.cfg.TLS = t
 }

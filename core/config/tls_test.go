@@ -1,6 +1,8 @@
 package config
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -78,6 +80,11 @@ func TestTLSBlock(t *testing.T) {
 		want: TLS{CertFile: []string{f.alice.P12}, Password: "secret", CAFile: f.dir, VerifyPeer: 0, VerifyDepthMax: 0,
 			CheckCertName: true},
 		chainLen: 2,
+	}, {
+		name:     "cert_file as a list, TLS protocols",
+		block:    `cert_file = ["combined.pem"]` + "\n" + `protocols = ["tls1_2", "TLSv1_3"]`,
+		want:     TLS{CertFile: []string{combined}, VerifyPeer: 2, VerifyDepthMax: 3, MinVersion: tls.VersionTLS12, MaxVersion: tls.VersionTLS13},
+		chainLen: 1,
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
 			src := minimal + "tls {\n" + tc.block + "\n}\n"
@@ -90,6 +97,24 @@ func TestTLSBlock(t *testing.T) {
 				t.Errorf("got  %+v\nwant %+v", *cfg.TLS, tc.want)
 			}
 		})
+	}
+}
+
+// TestTLSBlockPlatformCAs: without ca_file the system's roots are
+// trusted, unless use_platform_cas = false, which trusts no authority (as
+// IceSSL without IceSSL.CAs and IceSSL.UsePlatformCAs).
+func TestTLSBlockPlatformCAs(t *testing.T) {
+	for _, tc := range []struct {
+		block string
+		none  bool
+	}{{"", false}, {"use_platform_cas = true", false}, {"use_platform_cas = false", true}} {
+		cfg, diags := Parse([]byte(minimal+"tls {\n"+tc.block+"\n}\n"), "floe.hcl")
+		if diags.HasErrors() {
+			t.Fatalf("%s: diagnostics:\n%s", tc.block, diagLines(diags))
+		}
+		if got := cfg.TLS.CAs != nil && cfg.TLS.CAs.Equal(x509.NewCertPool()); got != tc.none {
+			t.Errorf("%q: trusts no authority = %v; want %v", tc.block, got, tc.none)
+		}
 	}
 }
 
@@ -124,6 +149,18 @@ func TestTLSBlockDiagnostics(t *testing.T) {
 		name:  "verify_peer out of range",
 		block: `verify_peer = 3`,
 		want:  `1:15: error: Invalid verify_peer; verify_peer is 0 (ask no client certificate), 1 (verify one if sent) or 2 (require one), not 3.`,
+	}, {
+		name:  "unknown protocol",
+		block: `protocols = ["ssl3"]`,
+		want:  `1:13: error: Invalid TLS protocol; "ssl3" is not a TLS protocol; use tls1_0, tls1_1, tls1_2 or tls1_3.`,
+	}, {
+		name:  "three certificates",
+		block: `cert_file = ["a", "b", "c"]`,
+		want:  `1:13: error: Invalid cert_file; cert_file is a path, or a list of one or two paths (one for each key type).`,
+	}, {
+		name:  "keys that do not agree with the certificates",
+		block: `cert_file = ["alice.pem", "mallory.pem"]` + "\n" + `key_file = "alice_key.pem"`,
+		want:  `2:12: error: Keys and certificates do not agree; key_file needs one key for each path of cert_file.`,
 	}, {
 		name:  "key without certificate",
 		block: `key_file = "alice_key.pem"`,

@@ -159,6 +159,11 @@ func (p *Properties) Load(path string) error {
 	return nil
 }
 
+// ParsePropertyLine reads one configuration file line as Parse does: the
+// key and value of a "Key = Value" line (an empty value unsets the key),
+// key "" for a blank or comment line, and ok false for a line Ice rejects.
+func ParsePropertyLine(line string) (key, value string, ok bool) { return parseLine(line) }
+
 // parseLine is Ice's property line grammar. In the key, white space is
 // trimmed at both ends but kept inside; in the value, white space is trimmed
 // at both ends unless escaped ("\ "). "\#", "\=" and "\\" stand for the

@@ -59,17 +59,20 @@ type Stats struct {
 
 type hook struct {
 	Entry
-	points sdk.Points
 
 	calls, denies, errors, timeouts, failOpens atomic.Uint64
 }
 
 // Chain runs hooks. A nil *Chain has no hooks.
 type Chain struct {
-	hooks   []*hook
-	byPoint [sdk.Reply + 1][]*hook
+	hooks []*hook
+	// byPoint lists, for each point, the hooks that run there; Refresh
+	// replaces it when a hook's points change (a reloaded script).
+	byPoint atomic.Pointer[pointTable]
 	log     hclog.Logger
 }
+
+type pointTable [sdk.Reply + 1][]*hook
 
 // New builds a chain; hooks declaring no point are kept (for Stats) but
 // never called.
@@ -82,15 +85,29 @@ func New(entries []Entry, log hclog.Logger) *Chain {
 		if e.Timeout <= 0 {
 			e.Timeout = DefaultTimeout
 		}
-		h := &hook{Entry: e, points: e.Hook.Points()}
-		c.hooks = append(c.hooks, h)
+		c.hooks = append(c.hooks, &hook{Entry: e})
+	}
+	c.Refresh()
+	return c
+}
+
+// Refresh asks every hook again which points it uses, for hooks whose
+// points can change while running (a reloaded script that now defines
+// another function). Calls in progress finish on the previous table.
+func (c *Chain) Refresh() {
+	if c == nil {
+		return
+	}
+	t := new(pointTable)
+	for _, h := range c.hooks {
+		points := h.Hook.Points()
 		for p := sdk.Connect; p <= sdk.Reply; p++ {
-			if h.points.Has(p) && implements(e.Hook, p) {
-				c.byPoint[p] = append(c.byPoint[p], h)
+			if points.Has(p) && implements(h.Hook, p) {
+				t[p] = append(t[p], h)
 			}
 		}
 	}
-	return c
+	c.byPoint.Store(t)
 }
 
 // implements reports whether h has the handler for p; a hook declaring a
@@ -121,7 +138,7 @@ func implements(h sdk.Hook, p sdk.Point) bool {
 
 // Has reports whether any hook runs at p; the kernel skips building views
 // for points no hook uses.
-func (c *Chain) Has(p sdk.Point) bool { return c != nil && len(c.byPoint[p]) > 0 }
+func (c *Chain) Has(p sdk.Point) bool { return c != nil && len(c.byPoint.Load()[p]) > 0 }
 
 // Stats returns each hook's counters, by name.
 func (c *Chain) Stats() map[string]Stats {
@@ -199,7 +216,7 @@ func (c *Chain) hooksAt(p sdk.Point) []*hook {
 	if c == nil {
 		return nil
 	}
-	return c.byPoint[p]
+	return c.byPoint.Load()[p]
 }
 
 // verdict turns a hook's verdict (or failure) into a stop or a go-on.

@@ -163,3 +163,29 @@ func TestNilChainHasNothing(t *testing.T) {
 		t.Fatal("nil chain denied")
 	}
 }
+
+// shiftingHook changes the points it declares, as a reloaded script does.
+type shiftingHook struct {
+	funcHook
+	points sdk.Points
+}
+
+func (h *shiftingHook) Points() sdk.Points { return h.points }
+
+func TestRefreshPicksUpNewPoints(t *testing.T) {
+	h := &shiftingHook{funcHook: *requestHook(func(context.Context, sdk.RequestView) (sdk.Verdict, error) {
+		return sdk.Deny("no"), nil
+	}), points: sdk.PointsOf(sdk.Request)}
+	c := New([]Entry{{Name: "s", Hook: h}}, nil)
+	if c.Has(sdk.Callback) {
+		t.Fatal("callback point before the reload")
+	}
+	h.points = sdk.PointsOf(sdk.Request, sdk.Callback)
+	c.Refresh()
+	if !c.Has(sdk.Callback) {
+		t.Fatal("callback point not picked up by Refresh")
+	}
+	if o := c.Request(context.Background(), sdk.Callback, &fakeView{ctx: map[string]string{}}); !o.Deny {
+		t.Fatal("the new point's handler was not called")
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/floe-router/floe/core/config"
 	"github.com/floe-router/floe/core/ice"
@@ -34,6 +35,7 @@ func (allowAll) Authorize(context.Context, string, string, ice.Context) (bool, s
 type remoteVerifier struct {
 	r     *Router
 	proxy *ice.Proxy
+	opts  *callOptions
 }
 
 const (
@@ -54,7 +56,7 @@ func (v remoteVerifier) Authorize(ctx context.Context, user, password string, re
 	e.WriteString(password)
 	e.EndEncapsulation(m)
 	// checkPermissions is ["nonmutating"] idempotent in Glacier2's Slice.
-	res, err := v.r.invoke(ctx, v.proxy, "checkPermissions", ice.Nonmutating, reqCtx, e.Bytes())
+	res, err := v.r.invokeWith(ctx, v.proxy, v.opts, "checkPermissions", ice.Nonmutating, reqCtx, e.Bytes())
 	return verdict(res, err, "permissions verifier")
 }
 
@@ -101,7 +103,8 @@ func newAuthorizer(r *Router, cfg *config.Config) (Authorizer, error) {
 		if p == nil {
 			return nil, errors.New("router: permissions verifier is a null proxy")
 		}
-		return remoteVerifier{r: r, proxy: p}, nil
+		return remoteVerifier{r: r, proxy: p, opts: &callOptions{ProxyOptions: cfg.Auth.VerifierOptions,
+			cacheDefault: locatorCacheTimeout(cfg)}}, nil
 	case cfg.Auth.PasswordsFile != "":
 		// After the verifier: glacier2router uses Glacier2.CryptPasswords
 		// only when Glacier2.PermissionsVerifier is not set.
@@ -117,6 +120,15 @@ func newAuthorizer(r *Router, cfg *config.Config) (Authorizer, error) {
 	// createSession is otherwise refused with "no configured permissions
 	// verifier", as in Glacier2. Start checks that something authenticates.
 	return nil, nil
+}
+
+// locatorCacheTimeout is the default locator's cache timeout, which the
+// verifiers' proxies use unless they set their own.
+func locatorCacheTimeout(cfg *config.Config) time.Duration {
+	if cfg.Locator != nil {
+		return cfg.Locator.CacheTimeout
+	}
+	return config.LocatorCacheForever
 }
 
 // errNoAuthenticator is Glacier2's refusal to start with nothing to

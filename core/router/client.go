@@ -200,7 +200,7 @@ type relay struct {
 }
 
 // Reply implements transport.ReplyTarget.
-func (rl *relay) Reply(origID int32, m *transport.Message, err error) {
+func (rl *relay) Reply(b *transport.Batch, origID int32, m *transport.Message, err error) {
 	if err != nil {
 		m = transport.MessageFrom(ice.AppendReplyUnknown(nil, origID, ice.ReplyUnknownLocalException,
 			localExceptionText(err)))
@@ -214,7 +214,7 @@ func (rl *relay) Reply(origID int32, m *transport.Message, err error) {
 			}
 		}
 	}
-	_ = rl.c.Post(m)
+	_ = rl.c.PostVia(b, m)
 	rl.c.DispatchDone()
 	if rl.onDone != nil {
 		rl.onDone()

@@ -165,7 +165,7 @@ func (r *Router) forwardToServer(s *Session, cc *clientConn, m *transport.Messag
 	// From here on req may point into a released buffer: use origID and enc.
 	if !opts.twoway {
 		out.Override = ovrd
-		if err := send(s.toServer, outbound{conn: conn, m: out}); err != nil {
+		if err := send(s.toServer, outbound{b: cc.c.Batch(), conn: conn, m: out}); err != nil {
 			s.log.Debug("oneway request lost", "error", err)
 		}
 		if origID != 0 {
@@ -176,7 +176,7 @@ func (r *Router) forwardToServer(s *Session, cc *clientConn, m *transport.Messag
 	}
 	s.inflight <- struct{}{}
 	cc.c.DispatchStarted()
-	_ = send(s.toServer, outbound{conn: conn, m: out, target: target, tag: origID})
+	_ = send(s.toServer, outbound{b: cc.c.Batch(), conn: conn, m: out, target: target, tag: origID})
 }
 
 // emptyOK is an OK reply with an empty result in encoding enc.
@@ -310,7 +310,7 @@ func (r *Router) forwardToClient(back *relay, m *transport.Message, req *ice.Req
 	out := r.compress(forwardMessage(m, req, owned, strip, nil, patched), opts.compress || cc.c.Endpoint.Compress)
 	if !opts.twoway {
 		out.Override = ovrd
-		if err := send(s.toClient, outbound{conn: cc.c, m: out}); err != nil {
+		if err := send(s.toClient, outbound{b: back.c.Batch(), conn: cc.c, m: out}); err != nil {
 			s.log.Debug("oneway callback lost", "error", err)
 		}
 		if origID != 0 {
@@ -319,7 +319,7 @@ func (r *Router) forwardToClient(back *relay, m *transport.Message, req *ice.Req
 		return
 	}
 	back.c.DispatchStarted()
-	_ = send(s.toClient, outbound{conn: cc.c, m: out, target: back, tag: origID})
+	_ = send(s.toClient, outbound{b: back.c.Batch(), conn: cc.c, m: out, target: back, tag: origID})
 }
 
 // backendHandler receives what arrives on the router's own outgoing

@@ -213,7 +213,7 @@ type replyObserver struct {
 	start time.Time
 }
 
-func (o *replyObserver) Reply(origID int32, m *transport.Message, err error) {
+func (o *replyObserver) Reply(b *transport.Batch, origID int32, m *transport.Message, err error) {
 	rv := &sdk.ReplyView{Status: "failed", Latency: time.Since(o.start)}
 	if err == nil {
 		if rep, perr := ice.ParseReply(m.Body()); perr == nil {
@@ -221,6 +221,6 @@ func (o *replyObserver) Reply(origID int32, m *transport.Message, err error) {
 		}
 		rv.Size = len(m.Buf)
 	}
-	o.relay.Reply(origID, m, err)
+	o.relay.Reply(b, origID, m, err)
 	go o.r.hooks.Reply(o.r.hookContext(), o.view, rv)
 }

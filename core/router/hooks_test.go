@@ -349,3 +349,36 @@ func TestRouteHookRewritesWithinAllowedBackends(t *testing.T) {
 		t.Fatalf("outside: %+v", rep)
 	}
 }
+
+// silentBackend accepts requests and never answers them.
+type silentBackend struct{ backend }
+
+func (b *silentBackend) Request(_ *transport.Conn, m *transport.Message) { m.Release() }
+
+func TestVerifierInvocationTimeout(t *testing.T) {
+	sb := &silentBackend{}
+	l, err := transport.Listen(ice.Endpoint{Type: ice.TCPEndpoint, Host: "127.0.0.1", Timeout: 5000},
+		&transport.Options{MessageSizeMax: 1 << 20}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = l.Serve(sb, nil) }()
+	t.Cleanup(func() { _ = l.Close() })
+	cfg := baseConfig()
+	cfg.Auth = config.Auth{Verifier: fmt.Sprintf("verifier:tcp -h 127.0.0.1 -p %d", l.Endpoint.Port),
+		VerifierOptions: config.ProxyOptions{InvocationTimeout: 200 * time.Millisecond}}
+	r := routerWithHooks(t, cfg)
+	c := dialRaw(t, r)
+	start := time.Now()
+	rep := c.call(1, "createSession", func(e *ice.Encoder) { e.WriteString("u"); e.WriteString("p") })
+	if took := time.Since(start); took > 3*time.Second {
+		t.Fatalf("createSession took %s with a 200ms invocation timeout", took)
+	}
+	sl, err := ice.ParseUserException(rep.Payload)
+	if err != nil || sl.TypeID != permissionDeniedID {
+		t.Fatalf("got %+v %v", rep, err)
+	}
+	if reason, _ := ice.NewDecoder(sl.Members).String(); reason != "internal server error" {
+		t.Fatalf("reason %q", reason)
+	}
+}

@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
+
+	"github.com/floe-router/floe/core/config"
 
 	"github.com/floe-router/floe/core/ice"
 	"github.com/floe-router/floe/core/transport"
@@ -39,7 +42,7 @@ type waitResult struct {
 
 type waiter chan waitResult
 
-func (w waiter) Reply(_ int32, m *transport.Message, err error) {
+func (w waiter) Reply(_ *transport.Batch, _ int32, m *transport.Message, err error) {
 	var res waitResult
 	if err != nil {
 		res.err = err
@@ -50,12 +53,31 @@ func (w waiter) Reply(_ int32, m *transport.Message, err error) {
 	w <- res
 }
 
+// callOptions are the proxy options of an object the router calls itself
+// (a verifier, a session manager: their <property>.* settings).
+type callOptions struct {
+	config.ProxyOptions
+	// cacheDefault is the locator cache timeout when the options set none.
+	cacheDefault time.Duration
+}
+
 // invoke calls op on target as an ordinary Ice client would and returns the
 // OK result encapsulation (header included); any other outcome is an error,
 // a *RemoteError when the object answered.
 func (r *Router) invoke(ctx context.Context, target *ice.Proxy, op string, mode ice.OperationMode,
 	reqCtx ice.Context, params []byte) ([]byte, error) {
-	conn, err := r.backendConn(target, false)
+	return r.invokeWith(ctx, target, nil, op, mode, reqCtx, params)
+}
+
+// invokeWith is invoke through a proxy with options (nil: Ice's defaults).
+func (r *Router) invokeWith(ctx context.Context, target *ice.Proxy, o *callOptions, op string, mode ice.OperationMode,
+	reqCtx ice.Context, params []byte) ([]byte, error) {
+	if o != nil && o.InvocationTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.InvocationTimeout)
+		defer cancel()
+	}
+	conn, err := r.remoteConn(ctx, target, o)
 	if err != nil {
 		return nil, err
 	}
@@ -78,6 +100,7 @@ func (r *Router) invoke(ctx context.Context, target *ice.Proxy, op string, mode 
 	select {
 	case res = <-w:
 	case <-ctx.Done():
+		conn.Cancel(w)
 		return nil, fmt.Errorf("%s on %s: %w", op, target.Identity.String(), ctx.Err())
 	}
 	if res.err != nil {
@@ -98,6 +121,56 @@ func (r *Router) invoke(ctx context.Context, target *ice.Proxy, op string, mode 
 		}
 	}
 	return nil, re
+}
+
+// remoteConn is backendConn for an object the router calls, following its
+// proxy options: endpoint order, preferring secure endpoints, its own
+// locator and locator cache timeout.
+func (r *Router) remoteConn(ctx context.Context, p *ice.Proxy, o *callOptions) (*transport.Conn, error) {
+	if o == nil {
+		return r.backendConn(p, false)
+	}
+	sel := transport.Selection{Ordered: o.OrderedEndpoints, PreferSecure: o.PreferSecure}
+	eps := p.Endpoints
+	if len(eps) == 0 {
+		loc, err := r.locatorFor(o.Locator)
+		if err != nil {
+			return nil, err
+		}
+		if loc == nil {
+			return r.backendConn(p, false) // the error without a locator
+		}
+		if eps, err = loc.endpointsMaxAge(ctx, p, o.EffectiveLocatorCacheTimeout(o.cacheDefault)); err != nil {
+			return nil, err
+		}
+	}
+	return r.pool.GetWith(ctx, eps, p.Secure, sel)
+}
+
+// locatorFor returns the locator named by a proxy's .Locator option, or the
+// default one for "".
+func (r *Router) locatorFor(proxy string) (*locator, error) {
+	if proxy == "" {
+		return r.locator, nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if l := r.locators[proxy]; l != nil {
+		return l, nil
+	}
+	cfg := &config.Locator{Proxy: proxy, CacheTimeout: config.LocatorCacheForever}
+	if r.cfg.Locator != nil {
+		cfg.CacheTimeout = r.cfg.Locator.CacheTimeout
+	}
+	l, err := newLocator(r, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if r.locators == nil {
+		r.locators = map[string]*locator{}
+	}
+	r.locators[proxy] = l
+	return l, nil
 }
 
 // userException reports whether err is the remote user exception typeID,

@@ -59,20 +59,27 @@ func newLocator(r *Router, cfg *config.Locator) (*locator, error) {
 		adapters: make(map[string]cachedEndpoints), objects: make(map[ice.Identity]cachedProxy)}, nil
 }
 
-func (l *locator) fresh(at time.Time) bool {
-	return l.timeout < 0 || (l.timeout > 0 && time.Since(at) < l.timeout)
+// fresh reports whether a cache entry made at at may still be used, for a
+// cache timeout of maxAge (negative: forever; zero: never).
+func fresh(at time.Time, maxAge time.Duration) bool {
+	return maxAge < 0 || (maxAge > 0 && time.Since(at) < maxAge)
 }
 
 // endpoints returns the endpoints an indirect proxy currently stands for.
 func (l *locator) endpoints(ctx context.Context, p *ice.Proxy) ([]ice.Endpoint, error) {
+	return l.endpointsMaxAge(ctx, p, l.timeout)
+}
+
+// endpointsMaxAge is endpoints with the proxy's own locator cache timeout.
+func (l *locator) endpointsMaxAge(ctx context.Context, p *ice.Proxy, maxAge time.Duration) ([]ice.Endpoint, error) {
 	if p.AdapterID != "" {
-		return l.adapter(ctx, p.AdapterID)
+		return l.adapter(ctx, p.AdapterID, maxAge)
 	}
 	l.mu.Lock()
 	c, ok := l.objects[p.Identity]
 	l.mu.Unlock()
 	target := c.proxy
-	if !ok || !l.fresh(c.at) {
+	if !ok || !fresh(c.at, maxAge) {
 		var err error
 		if target, err = l.find(ctx, "findObjectById", func(e *ice.Encoder) { e.WriteIdentity(p.Identity) }); err != nil {
 			if errors.Is(err, errNotFound) {
@@ -80,7 +87,7 @@ func (l *locator) endpoints(ctx context.Context, p *ice.Proxy) ([]ice.Endpoint, 
 			}
 			return nil, err
 		}
-		if l.timeout != 0 {
+		if maxAge != 0 {
 			l.mu.Lock()
 			l.objects[p.Identity] = cachedProxy{target, time.Now()}
 			l.mu.Unlock()
@@ -90,16 +97,16 @@ func (l *locator) endpoints(ctx context.Context, p *ice.Proxy) ([]ice.Endpoint, 
 		return target.Endpoints, nil
 	}
 	if target.AdapterID != "" {
-		return l.adapter(ctx, target.AdapterID)
+		return l.adapter(ctx, target.AdapterID, maxAge)
 	}
 	return nil, &NotRegistered{Kind: "object", ID: p.Identity.String()}
 }
 
-func (l *locator) adapter(ctx context.Context, id string) ([]ice.Endpoint, error) {
+func (l *locator) adapter(ctx context.Context, id string, maxAge time.Duration) ([]ice.Endpoint, error) {
 	l.mu.Lock()
 	c, ok := l.adapters[id]
 	l.mu.Unlock()
-	if ok && l.fresh(c.at) {
+	if ok && fresh(c.at, maxAge) {
 		return c.eps, nil
 	}
 	p, err := l.find(ctx, "findAdapterById", func(e *ice.Encoder) { e.WriteString(id) })
@@ -112,7 +119,7 @@ func (l *locator) adapter(ctx context.Context, id string) ([]ice.Endpoint, error
 	if len(p.Endpoints) == 0 {
 		return nil, &NotRegistered{Kind: "object adapter", ID: id}
 	}
-	if l.timeout != 0 {
+	if maxAge != 0 {
 		l.mu.Lock()
 		l.adapters[id] = cachedEndpoints{p.Endpoints, time.Now()}
 		l.mu.Unlock()

@@ -20,6 +20,8 @@ import (
 
 // outbound is one forwarded request ready to send.
 type outbound struct {
+	// b is the batch of the reader goroutine sending it, nil elsewhere.
+	b      *transport.Batch
 	conn   *transport.Conn
 	m      *transport.Message
 	target transport.ReplyTarget // nil for a oneway
@@ -51,12 +53,12 @@ func send(q *requestQueue, o outbound) error {
 
 func dispatch(o outbound) error {
 	if o.target != nil {
-		if err := o.conn.SendRequest(o.m, o.target, o.tag); err != nil {
-			o.target.Reply(o.tag, nil, err)
+		if err := o.conn.SendRequestVia(o.b, o.m, o.target, o.tag); err != nil {
+			o.target.Reply(o.b, o.tag, nil, err)
 		}
 		return nil
 	}
-	return o.conn.Send(o.m)
+	return o.conn.SendVia(o.b, o.m)
 }
 
 // Bounds of a paced queue.
@@ -90,6 +92,10 @@ func newRequestQueue(b config.Buffering) *requestQueue {
 // add queues o, replacing a queued oneway it overrides, and waits while the
 // queue is full.
 func (q *requestQueue) add(o outbound) {
+	// Queued requests are sent by the runner goroutine, never through the
+	// batch of the reader that queued them; only an immediate send may.
+	first := o
+	o.b = nil
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if o.target == nil && o.m.Override != "" {
@@ -114,7 +120,7 @@ func (q *requestQueue) add(o outbound) {
 		// pause waits, and may be overridden, until the next flush.
 		q.running = true
 		q.mu.Unlock()
-		_ = dispatch(o)
+		_ = dispatch(first)
 		go q.run()
 		q.mu.Lock()
 		return
@@ -125,7 +131,7 @@ func (q *requestQueue) add(o outbound) {
 
 func (q *requestQueue) fail(o outbound) {
 	if o.target != nil {
-		o.target.Reply(o.tag, nil, transport.ErrClosed)
+		o.target.Reply(nil, o.tag, nil, transport.ErrClosed)
 	}
 	o.m.Release()
 }

@@ -38,8 +38,10 @@ type Router struct {
 
 	auth           Authorizer // nil when only secure connections can create sessions
 	sessionManager *ice.Proxy
+	managerOptions *callOptions
 	ssl            sslSessions
-	locator        *locator // nil without Ice.Default.Locator
+	locator        *locator            // nil without Ice.Default.Locator
+	locators       map[string]*locator // per-proxy .Locator options, by proxy; under mu
 
 	clientListeners []*transport.Listener
 	serverListeners []*transport.Listener
@@ -65,6 +67,7 @@ type Router struct {
 
 	filterIdentities []ice.Identity       // the configured identity filter
 	allowedBackends  []config.BackendRule // where hooks may send requests
+	addressFilter    *proxyVerifier       // Glacier2.Filter.Address.*, ProxySizeMax; nil: none
 
 	ctx    context.Context // ends at shutdown; bounds the router's own calls
 	cancel context.CancelFunc
@@ -103,7 +106,7 @@ func New(cfg *config.Config, log hclog.Logger) (*Router, error) {
 		routerID: ice.Identity{Category: instance, Name: "router"},
 		finderID: ice.Identity{Category: "Ice", Name: "RouterFinder"},
 		conns:    make(map[*transport.Conn]struct{}),
-		defaults: ice.Defaults{Host: cfg.DefaultHost},
+		defaults: cfg.IceDefaults(),
 
 		shutdownRequested: make(chan struct{}),
 	}
@@ -116,19 +119,20 @@ func New(cfg *config.Config, log hclog.Logger) (*Router, error) {
 		}
 		r.filterIdentities = append(r.filterIdentities, id)
 	}
+	ipNet := ipNetwork(cfg)
 	r.clientOpts = transport.Options{
-		MessageSizeMax: max,
+		MessageSizeMax: sizeMax(cfg.ClientMessageSizeMax()),
 		WriteTimeout:   60 * time.Second,
 		// Glacier2 closes idle client connections forcefully (ACM close 4),
 		// after the session timeout when no ACM timeout is set.
-		ACM: transport.ACM{Timeout: cfg.EffectiveACMTimeout(), Heartbeat: transport.HeartbeatOnDispatch,
-			Close: transport.CloseOnIdleForceful},
-		Log: log.Named("client"),
+		ACM:     transportACM(cfg.ClientACM()),
+		Network: ipNet,
+		Log:     log.Named("client"),
 	}
-	r.serverOpts = transport.Options{MessageSizeMax: max, WriteTimeout: 60 * time.Second, ACM: transport.ServerACM,
-		Log: log.Named("server")}
+	r.serverOpts = transport.Options{MessageSizeMax: sizeMax(cfg.ServerMessageSizeMax()), WriteTimeout: 60 * time.Second,
+		ACM: transportACM(cfg.ServerACM()), Network: ipNet, Log: log.Named("server")}
 	r.backendOpts = transport.Options{MessageSizeMax: max, WriteTimeout: 60 * time.Second, ACM: transport.ClientACM,
-		Log: log.Named("backend")}
+		Network: ipNet, PreferIPv6: cfg.PreferIPv6, Log: log.Named("backend")}
 
 	if err := r.setupSSL(cfg); err != nil {
 		return nil, err
@@ -136,6 +140,9 @@ func New(cfg *config.Config, log hclog.Logger) (*Router, error) {
 	var err error
 	if r.auth, err = newAuthorizer(r, cfg); err != nil {
 		return nil, err
+	}
+	if r.addressFilter, err = newAddressFilter(cfg); err != nil {
+		return nil, fmt.Errorf("router: %w", err)
 	}
 	if r.allowedBackends, err = parseAllowedBackends(cfg.AllowedBackends); err != nil {
 		return nil, fmt.Errorf("router: allowed_backends: %w", err)
@@ -146,6 +153,8 @@ func New(cfg *config.Config, log hclog.Logger) (*Router, error) {
 		}
 	}
 	if cfg.Auth.SessionManager != "" {
+		r.managerOptions = &callOptions{ProxyOptions: cfg.Auth.SessionManagerOptions,
+			cacheDefault: config.DefaultSessionManagerLocatorCacheTimeout}
 		if r.sessionManager, err = r.defaults.ParseProxy(cfg.Auth.SessionManager); err != nil {
 			return nil, fmt.Errorf("router: session manager %q: %w", cfg.Auth.SessionManager, err)
 		}
@@ -261,6 +270,33 @@ func (r *Router) Start(ctx context.Context) error {
 		go r.expireSessions(t)
 	}
 	return nil
+}
+
+// transportACM turns the configured ACM into the transport's; the policy
+// numbers are Ice's in both.
+func transportACM(a config.ACM) transport.ACM {
+	return transport.ACM{Timeout: a.Timeout, Heartbeat: transport.HeartbeatPolicy(max(0, a.Heartbeat.Ice())),
+		Close: transport.ClosePolicy(max(0, a.Close.Ice()))}
+}
+
+// sizeMax maps Ice's "no limit" (0) to the largest size a header holds.
+func sizeMax(n int) int {
+	if n <= 0 {
+		return math.MaxInt32
+	}
+	return n
+}
+
+// ipNetwork is the network sockets use: both IP versions, or one when
+// Ice.IPv4 or Ice.IPv6 turns the other off.
+func ipNetwork(cfg *config.Config) string {
+	switch {
+	case cfg.DisableIPv6:
+		return "tcp4"
+	case cfg.DisableIPv4:
+		return "tcp6"
+	}
+	return "tcp"
 }
 
 // SetHooks installs the interception chain; call it before Start.

@@ -292,6 +292,15 @@ func (r *Router) addProxies(c *call) {
 		r.protocolError(c.cc.c, err)
 		return
 	}
+	// Glacier2 checks every proxy before adding any, and a rejected one
+	// closes the connection before any answer.
+	for _, p := range proxies {
+		if ok, why := r.addressFilter.verify(p); !ok {
+			r.traceLog(s.log, r.cfg.Trace.ClientReject > 0)("rejecting proxy", "proxy", p.String(), "why", why)
+			c.cc.c.Abort(errors.New("addProxies: rejected proxy " + p.String() + ": " + why))
+			return
+		}
+	}
 	evicted := s.table.Add(proxies, r.routeProxies(s, proxies))
 	if lvl := r.cfg.Trace.RoutingTable; lvl == 1 || lvl >= 3 {
 		for _, p := range proxies {
@@ -348,7 +357,7 @@ func (r *Router) createSession(c *call, user, password string) {
 			e.WriteString(user)
 			e.WriteProxy(control)
 			e.EndEncapsulation(m)
-			return r.callSessionManager(ctx, r.sessionManager, reqCtx, e.Bytes())
+			return r.callSessionManager(ctx, r.sessionManager, r.managerOptions, reqCtx, e.Bytes())
 		}
 	}
 	r.wg.Add(1)
@@ -481,8 +490,9 @@ func (r *Router) openSession(c *call, req sessionRequest) {
 
 // callSessionManager calls create on a Glacier2 session manager (params
 // encoded) and returns the session proxy.
-func (r *Router) callSessionManager(ctx context.Context, manager *ice.Proxy, reqCtx ice.Context, params []byte) (*ice.Proxy, error) {
-	res, err := r.invoke(ctx, manager, "create", ice.Normal, reqCtx, params)
+func (r *Router) callSessionManager(ctx context.Context, manager *ice.Proxy, o *callOptions, reqCtx ice.Context,
+	params []byte) (*ice.Proxy, error) {
+	res, err := r.invokeWith(ctx, manager, o, "create", ice.Normal, reqCtx, params)
 	if err != nil {
 		return nil, err
 	}

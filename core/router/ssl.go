@@ -57,6 +57,7 @@ func (allowAllSSL) AuthorizeSSL(context.Context, *SSLInfo, ice.Context) (bool, s
 type remoteSSLVerifier struct {
 	r     *Router
 	proxy *ice.Proxy
+	opts  *callOptions
 }
 
 func (v remoteSSLVerifier) AuthorizeSSL(ctx context.Context, info *SSLInfo, reqCtx ice.Context) (bool, string, error) {
@@ -65,15 +66,16 @@ func (v remoteSSLVerifier) AuthorizeSSL(ctx context.Context, info *SSLInfo, reqC
 	info.write(e)
 	e.EndEncapsulation(m)
 	// authorize is ["nonmutating"] idempotent, like checkPermissions.
-	res, err := v.r.invoke(ctx, v.proxy, "authorize", ice.Nonmutating, reqCtx, e.Bytes())
+	res, err := v.r.invokeWith(ctx, v.proxy, v.opts, "authorize", ice.Nonmutating, reqCtx, e.Bytes())
 	return verdict(res, err, "ssl permissions verifier")
 }
 
 // sslSessions is the router's configuration for sessions created from
 // secure connections.
 type sslSessions struct {
-	auth    SSLAuthorizer // nil: none configured
-	manager *ice.Proxy    // nil: none
+	auth           SSLAuthorizer // nil: none configured
+	manager        *ice.Proxy    // nil: none
+	managerOptions *callOptions
 }
 
 // setupSSL builds the TLS configurations of the three sides and the SSL
@@ -94,7 +96,8 @@ func (r *Router) setupSSL(cfg *config.Config) error {
 		if p == nil {
 			return errors.New("router: ssl permissions verifier is a null proxy")
 		}
-		r.ssl.auth = remoteSSLVerifier{r: r, proxy: p}
+		r.ssl.auth = remoteSSLVerifier{r: r, proxy: p, opts: &callOptions{ProxyOptions: a.SSLVerifierOptions,
+			cacheDefault: locatorCacheTimeout(cfg)}}
 	case a.AllowAllSSL:
 		r.ssl.auth = allowAllSSL{}
 	}
@@ -104,6 +107,8 @@ func (r *Router) setupSSL(cfg *config.Config) error {
 			return fmt.Errorf("router: ssl session manager %q: %w", a.SSLSessionManager, err)
 		}
 		r.ssl.manager = p
+		r.ssl.managerOptions = &callOptions{ProxyOptions: a.SSLSessionManagerOptions,
+			cacheDefault: config.DefaultSessionManagerLocatorCacheTimeout}
 	}
 	return nil
 }
@@ -273,7 +278,7 @@ func (r *Router) createSessionFromSecureConnection(c *call) {
 			info.write(e)
 			e.WriteProxy(control)
 			e.EndEncapsulation(m)
-			return r.callSessionManager(ctx, r.ssl.manager, reqCtx, e.Bytes())
+			return r.callSessionManager(ctx, r.ssl.manager, r.ssl.managerOptions, reqCtx, e.Bytes())
 		}
 	}
 	r.wg.Add(1)

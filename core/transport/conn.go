@@ -3,13 +3,13 @@ package transport
 import (
 	"context"
 	"crypto/tls"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/floe-router/floe/core/ice"
@@ -46,10 +46,11 @@ type Handler interface {
 
 // ReplyTarget receives the reply to a request sent with SendRequest. It is
 // called on the reader goroutine of the connection the reply came on (m
-// set, err nil; the target owns m), or once with m nil and err set if the
-// connection closed first. It must not block.
+// set, err nil; the target owns m; b is that reader's batch, for the writes
+// the reply causes), or once with m nil and err set if the connection
+// closed first (b may then be nil). It must not block.
 type ReplyTarget interface {
-	Reply(tag int32, m *Message, err error)
+	Reply(b *Batch, tag int32, m *Message, err error)
 }
 
 // Options shared by the connections of one side.
@@ -68,7 +69,19 @@ type Options struct {
 	// listening side, the certificate and client verification; for the
 	// options of dialled connections, the roots and client certificate.
 	TLS *tls.Config
-	Log hclog.Logger
+	// Network is "tcp" (both IP versions), "tcp4" or "tcp6".
+	Network string
+	// PreferIPv6 dials a host name's IPv6 addresses before its IPv4 ones
+	// (Ice.PreferIPv6Address).
+	PreferIPv6 bool
+	Log        hclog.Logger
+}
+
+func (o *Options) network() string {
+	if o.Network == "" {
+		return "tcp"
+	}
+	return o.Network
 }
 
 func (o *Options) maxQueued() int {
@@ -106,6 +119,7 @@ type Conn struct {
 	mu      sync.Mutex
 	cond    sync.Cond
 	queue   []*Message
+	spare   []*Message // a drained queue's array, reused
 	queued  int
 	writing bool
 	state   connState
@@ -114,6 +128,12 @@ type Conn struct {
 	pending map[int32]pendingCall
 	done    chan struct{}
 	monitor *Monitor
+
+	// raw is the socket of a plain TCP connection, for non-blocking
+	// writes and chunked reads; nil for TLS and WebSocket connections.
+	raw syscall.RawConn
+	// batch collects the writes made by this connection's reader.
+	batch Batch
 
 	lastActivity atomic.Int64 // unix nanoseconds
 	dispatches   atomic.Int32
@@ -127,6 +147,9 @@ type Conn struct {
 func newConn(nc net.Conn, opts *Options, h Handler, incoming bool) *Conn {
 	c := &Conn{nc: nc, opts: opts, handler: h, incoming: incoming, id: connIDs.Add(1), done: make(chan struct{})}
 	c.cond.L = &c.mu
+	if sc, ok := nc.(*net.TCPConn); ok {
+		c.raw, _ = sc.SyscallConn()
+	}
 	c.touch()
 	return c
 }
@@ -189,55 +212,6 @@ func (c *Conn) DispatchDone() {
 // start runs the reader goroutine.
 func (c *Conn) start() { go c.readLoop() }
 
-func (c *Conn) readLoop() {
-	var hdr [ice.HeaderSize]byte
-	for {
-		if _, err := io.ReadFull(c.nc, hdr[:]); err != nil {
-			c.failRead(err)
-			return
-		}
-		h, err := ice.ParseHeader(hdr[:], c.opts.MessageSizeMax)
-		if err != nil {
-			c.fail(fmt.Errorf("%w: %w", ErrProtocol, err))
-			return
-		}
-		m := NewMessage(h.Size)
-		copy(m.Buf, hdr[:])
-		m.Header = h
-		if h.Size > ice.HeaderSize {
-			if _, err := io.ReadFull(c.nc, m.Buf[ice.HeaderSize:]); err != nil {
-				m.Release()
-				c.failRead(err)
-				return
-			}
-		}
-		c.touch()
-		if h.Compression == ice.Compressed {
-			raw, err := ice.Decompress(m.Buf, c.opts.MessageSizeMax)
-			m.Release()
-			if err != nil {
-				c.fail(fmt.Errorf("%w: %w", ErrProtocol, err))
-				return
-			}
-			m = &Message{Buf: raw, class: -1, Compressed: true}
-			m.Header, _ = ice.ParseHeader(raw, len(raw))
-		}
-		switch h.Type {
-		case ice.ValidateConnectionMsg:
-			m.Release()
-			c.handler.Heartbeat(c)
-		case ice.CloseConnectionMsg:
-			m.Release()
-			c.fail(ErrClosedByPeer)
-			return
-		case ice.RequestMsg, ice.BatchRequestMsg:
-			c.handler.Request(c, m)
-		case ice.ReplyMsg:
-			c.reply(m)
-		}
-	}
-}
-
 // failRead closes the connection after a read error; after we sent
 // CloseConnection the peer closing its side is the expected end.
 func (c *Conn) failRead(err error) {
@@ -284,10 +258,10 @@ func (c *Conn) reply(m *Message) {
 	}
 	if _, err := ice.ParseReply(m.Body()); err != nil {
 		m.Release()
-		p.target.Reply(p.tag, nil, fmt.Errorf("%w: malformed reply: %w", ErrProtocol, err))
+		p.target.Reply(&c.batch, p.tag, nil, fmt.Errorf("%w: malformed reply: %w", ErrProtocol, err))
 		return
 	}
-	p.target.Reply(p.tag, m, nil)
+	p.target.Reply(&c.batch, p.tag, m, nil)
 }
 
 func (c *Conn) log() hclog.Logger {
@@ -295,75 +269,6 @@ func (c *Conn) log() hclog.Logger {
 		return c.opts.Log
 	}
 	return hclog.NewNullLogger()
-}
-
-// Send queues m for writing and gives up ownership of it. It waits while the
-// write queue is over its bound, so a slow peer slows its senders down.
-func (c *Conn) Send(m *Message) error { return c.enqueue(m, true, nil, 0) }
-
-// Post queues m without waiting for room; it is for replies and control
-// messages, whose number is bounded by the requests that caused them.
-func (c *Conn) Post(m *Message) error { return c.enqueue(m, false, nil, 0) }
-
-// SendRequest sends the twoway request m (header and a request id slot
-// included), giving it a fresh request id on this connection; its reply,
-// or the connection's failure, is delivered to target with tag. An error is
-// returned (and target not called) only when the connection was not open.
-func (c *Conn) SendRequest(m *Message, target ReplyTarget, tag int32) error {
-	return c.enqueue(m, true, target, tag)
-}
-
-func (c *Conn) enqueue(m *Message, wait bool, target ReplyTarget, tag int32) error {
-	c.mu.Lock()
-	if wait {
-		for c.queued >= c.opts.maxQueued() && c.state == stateActive {
-			c.cond.Wait()
-		}
-	}
-	if c.state == stateClosed || (target != nil && c.state != stateActive) {
-		err := c.err
-		if err == nil {
-			err = ErrClosed
-		}
-		c.mu.Unlock()
-		m.Release()
-		return err
-	}
-	if target != nil {
-		if c.pending == nil {
-			c.pending = make(map[int32]pendingCall)
-		}
-		id := c.nextRequestID()
-		c.pending[id] = pendingCall{target: target, tag: tag}
-		binary.LittleEndian.PutUint32(m.Buf[ice.HeaderSize:], uint32(id))
-	}
-	if m.CompressLevel > 0 {
-		// Compression covers the request id, so it comes after it; it runs
-		// unlocked, and a close meanwhile has already failed the request.
-		c.mu.Unlock()
-		m = compressMessage(m)
-		c.mu.Lock()
-		if c.state == stateClosed {
-			c.mu.Unlock()
-			m.Release()
-			if target != nil {
-				return nil
-			}
-			return c.err
-		}
-	}
-	if m.Override != "" && c.override(m) {
-		c.mu.Unlock()
-		return nil
-	}
-	c.queue = append(c.queue, m)
-	c.queued += len(m.Buf)
-	if !c.writing {
-		c.writing = true
-		go c.writeLoop()
-	}
-	c.mu.Unlock()
-	return nil
 }
 
 // compressMessage returns m compressed as Ice does from 100 bytes, or only
@@ -426,56 +331,6 @@ func (c *Conn) Pending() int {
 	return len(c.pending)
 }
 
-func (c *Conn) writeLoop() {
-	var batch []*Message
-	var bufs net.Buffers
-	for {
-		c.mu.Lock()
-		if len(c.queue) == 0 || c.state == stateClosed {
-			c.writing = false
-			c.cond.Broadcast()
-			c.mu.Unlock()
-			return
-		}
-		batch, c.queue = c.queue, batch[:0]
-		c.mu.Unlock()
-
-		bufs = bufs[:0]
-		n := 0
-		for _, m := range batch {
-			bufs = append(bufs, m.Buf)
-			n += len(m.Buf)
-		}
-		if c.opts.WriteTimeout > 0 {
-			_ = c.nc.SetWriteDeadline(time.Now().Add(c.opts.WriteTimeout))
-		}
-		w := bufs // WriteTo consumes the slice it is called on
-		_, err := w.WriteTo(c.nc)
-		for i, m := range batch {
-			m.Release()
-			batch[i] = nil
-		}
-		c.touch()
-		c.mu.Lock()
-		c.queued -= n
-		c.cond.Broadcast()
-		c.mu.Unlock()
-		if err != nil {
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				err = fmt.Errorf("%w: write made no progress for %s", ErrTimeout, c.opts.WriteTimeout)
-			} else {
-				err = readError(err)
-			}
-			c.fail(err)
-			c.mu.Lock()
-			c.writing = false
-			c.mu.Unlock()
-			return
-		}
-	}
-}
-
 // Abort closes the connection at once, without CloseConnection: the peer
 // sees the connection lost. This is Ice's forceful close.
 func (c *Conn) Abort(reason error) {
@@ -513,7 +368,7 @@ func (c *Conn) fail(err error) {
 	}
 	close(c.done)
 	for _, p := range pending {
-		p.target.Reply(p.tag, nil, err)
+		p.target.Reply(nil, p.tag, nil, err)
 	}
 	c.handler.Closed(c, err)
 }
@@ -552,7 +407,7 @@ func (c *Conn) Close(ctx context.Context) {
 		c.fail(ErrClosed)
 		return
 	}
-	_ = c.enqueue(MessageFrom(ice.CloseConnectionMessage), false, nil, 0)
+	_ = c.enqueue(nil, MessageFrom(ice.CloseConnectionMessage), false, nil, 0)
 	// Ice's peer answers CloseConnection by closing the socket; our reader
 	// then sees EOF. Half-close our side once everything is written so a
 	// peer that does not close still gets EOF.
@@ -573,4 +428,19 @@ func (c *Conn) waitClosed(ctx context.Context) {
 	case <-ctx.Done():
 		c.fail(ErrClosed)
 	}
+}
+
+// Cancel forgets the requests sent for target that still await a reply
+// (a caller that stopped waiting); a reply that comes later is dropped.
+func (c *Conn) Cancel(target ReplyTarget) {
+	c.mu.Lock()
+	for id, p := range c.pending {
+		if p.target == target {
+			delete(c.pending, id)
+		}
+	}
+	if len(c.pending) == 0 {
+		c.cond.Broadcast()
+	}
+	c.mu.Unlock()
 }

@@ -50,7 +50,7 @@ type result struct {
 
 type chanTarget chan result
 
-func (t chanTarget) Reply(tag int32, m *Message, err error) { t <- result{tag, m, err} }
+func (t chanTarget) Reply(_ *Batch, tag int32, m *Message, err error) { t <- result{tag, m, err} }
 
 func listen(t *testing.T, opts *Options, h Handler, mon *Monitor) *Listener {
 	t.Helper()
@@ -396,5 +396,23 @@ func TestCompressLevelCompressesAfterTheRequestID(t *testing.T) {
 		if got, want := <-server.seen, size >= 100; got != want {
 			t.Errorf("size %d: arrived compressed %v, want %v", size, got, want)
 		}
+	}
+}
+
+func TestPoolOrderedSelectionTriesEndpointsInOrder(t *testing.T) {
+	opts := &Options{MessageSizeMax: 1 << 20}
+	b := listen(t, opts, &echoHandler{}, nil)
+	c := listen(t, opts, &echoHandler{}, nil)
+	dead := ice.Endpoint{Type: ice.TCPEndpoint, Host: "127.0.0.1", Port: 1, Timeout: 1000}
+	for i := 0; i < 5; i++ {
+		pool := NewPool(opts, &echoHandler{}, nil)
+		conn, err := pool.GetWith(context.Background(), []ice.Endpoint{dead, b.Endpoint, c.Endpoint}, false, Selection{Ordered: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if conn.Endpoint.Port != b.Endpoint.Port {
+			t.Fatalf("ordered selection connected to port %d, want the first live endpoint %d", conn.Endpoint.Port, b.Endpoint.Port)
+		}
+		pool.Close(context.Background())
 	}
 }

@@ -10,5 +10,9 @@
 // connection costs one parked reader goroutine and no buffers, and a slow
 // peer gives its senders back-pressure instead of unbounded memory.
 //
-// The package knows nothing of sessions or routing; it imports core/ice only.
+// Transports: tcp in endpoint.go, ws and wss (Ice over WebSocket, framing by
+// github.com/coder/websocket) in ws.go.
+//
+// The package knows nothing of sessions or routing; of floe it imports
+// core/ice only.
 package transport

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
+	"slices"
 	"strconv"
 	"time"
 
@@ -48,17 +50,52 @@ func hostPort(ep *ice.Endpoint) string {
 // tcpTransport is plain TCP.
 type tcpTransport struct{}
 
-func (tcpTransport) Listen(ep *ice.Endpoint, _ *Options) (net.Listener, error) {
-	return net.Listen("tcp", hostPort(ep))
+func (tcpTransport) Listen(ep *ice.Endpoint, opts *Options) (net.Listener, error) {
+	return net.Listen(opts.network(), hostPort(ep))
 }
 
 func (tcpTransport) Accept(_ context.Context, nc net.Conn, _ *ice.Endpoint, _ *Options) (net.Conn, error) {
 	return nc, nil
 }
 
-func (tcpTransport) Dial(ctx context.Context, ep *ice.Endpoint, _ *Options) (net.Conn, error) {
+func (tcpTransport) Dial(ctx context.Context, ep *ice.Endpoint, opts *Options) (net.Conn, error) {
+	return dialTCP(ctx, opts, hostPort(ep))
+}
+
+// dialTCP connects to addr on the configured IP versions; with PreferIPv6
+// a host name's addresses are tried IPv6 first, one after the other, as Ice
+// does.
+func dialTCP(ctx context.Context, opts *Options, addr string) (net.Conn, error) {
 	var d net.Dialer
-	return d.DialContext(ctx, "tcp", hostPort(ep))
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || !opts.PreferIPv6 || net.ParseIP(host) != nil {
+		return d.DialContext(ctx, opts.network(), addr)
+	}
+	ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+	if err != nil {
+		return nil, err
+	}
+	slices.SortStableFunc(ips, func(a, b netip.Addr) int {
+		switch {
+		case a.Is6() && !a.Is4In6() && !(b.Is6() && !b.Is4In6()):
+			return -1
+		case b.Is6() && !b.Is4In6() && !(a.Is6() && !a.Is4In6()):
+			return 1
+		}
+		return 0
+	})
+	var errs []error
+	for _, ip := range ips {
+		c, err := d.DialContext(ctx, opts.network(), net.JoinHostPort(ip.String(), port))
+		if err == nil {
+			return c, nil
+		}
+		errs = append(errs, err)
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return nil, errors.Join(errs...)
 }
 
 // Listener accepts Ice connections on one endpoint.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync"
 
 	"github.com/floe-router/floe/core/ice"
@@ -52,11 +53,25 @@ func NewPool(opts *Options, h Handler, monitor *Monitor) *Pool {
 // ErrNoEndpoint is returned when a proxy has no endpoint floe can use.
 var ErrNoEndpoint = errors.New("no suitable endpoint available")
 
+// Selection is how endpoints are tried, as a proxy's
+// EndpointSelection and PreferSecure say.
+type Selection struct {
+	// Ordered tries them in the order given instead of a random order.
+	Ordered bool
+	// PreferSecure tries TLS endpoints first.
+	PreferSecure bool
+}
+
 // Get returns an open connection to one of eps: an existing one if any
 // endpoint has one, else the first that can be dialled, trying them in
 // random order (Ice's default endpoint selection). secure restricts the
 // choice to TLS endpoints.
 func (p *Pool) Get(ctx context.Context, eps []ice.Endpoint, secure bool) (*Conn, error) {
+	return p.GetWith(ctx, eps, secure, Selection{})
+}
+
+// GetWith is Get with an endpoint selection.
+func (p *Pool) GetWith(ctx context.Context, eps []ice.Endpoint, secure bool, sel Selection) (*Conn, error) {
 	usable := 0
 	p.mu.Lock()
 	if p.closed {
@@ -84,7 +99,21 @@ func (p *Pool) Get(ctx context.Context, eps []ice.Endpoint, secure bool) (*Conn,
 			order = append(order, i)
 		}
 	}
-	rand.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+	if !sel.Ordered {
+		rand.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+	}
+	if sel.PreferSecure {
+		slices.SortStableFunc(order, func(a, b int) int {
+			sa, sb := eps[a].Secure(), eps[b].Secure()
+			switch {
+			case sa && !sb:
+				return -1
+			case sb && !sa:
+				return 1
+			}
+			return 0
+		})
+	}
 	var errs []error
 	for _, i := range order {
 		c, err := p.get(ctx, eps[i])

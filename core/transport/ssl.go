@@ -24,7 +24,7 @@ func (sslTransport) Listen(ep *ice.Endpoint, opts *Options) (net.Listener, error
 	if !hasCertificate(opts.TLS) {
 		return nil, ErrNoCertificate
 	}
-	return net.Listen("tcp", hostPort(ep))
+	return net.Listen(opts.network(), hostPort(ep))
 }
 
 func (sslTransport) Accept(ctx context.Context, nc net.Conn, _ *ice.Endpoint, opts *Options) (net.Conn, error) {
@@ -32,8 +32,7 @@ func (sslTransport) Accept(ctx context.Context, nc net.Conn, _ *ice.Endpoint, op
 }
 
 func (sslTransport) Dial(ctx context.Context, ep *ice.Endpoint, opts *Options) (net.Conn, error) {
-	var d net.Dialer
-	nc, err := d.DialContext(ctx, "tcp", hostPort(ep))
+	nc, err := dialTCP(ctx, opts, hostPort(ep))
 	if err != nil {
 		return nil, err
 	}

@@ -57,3 +57,27 @@ func init() {
 		}
 	}})
 }
+
+func init() {
+	scenarios = append(scenarios, scenario{"category-filter-accepts", func(t *testing.T, e *env) {
+		inside, _ := server(t, "A", "--category", "public")
+		outside, _ := server(t, "B", "--category", "private")
+		r := e.router(t, props{
+			"Glacier2.PermissionsVerifier":    nullVerifier,
+			"Glacier2.Filter.Category.Accept": "public other",
+		})
+		client(t, r, "session", "--hello", inside).want(t, "sayHello", "Hello alice from hello-A")
+		client(t, r, "session", "--hello", outside).wantErr(t, "sayHello", "::Ice::ObjectNotExistException")
+	}}, scenario{"adapter-id-filter", func(t *testing.T, e *env) {
+		locator := icegridRegistry(t)
+		server(t, "G", "--adapter-id", "HelloAdapter", "--Ice.Default.Locator="+locator)
+		server(t, "H", "--adapter-id", "OtherAdapter", "--Ice.Default.Locator="+locator)
+		r := e.router(t, props{
+			"Glacier2.PermissionsVerifier":     nullVerifier,
+			"Ice.Default.Locator":              locator,
+			"Glacier2.Filter.AdapterId.Accept": "HelloAdapter",
+		})
+		client(t, r, "session", "--hello", "hello-G@HelloAdapter").want(t, "sayHello", "Hello alice from hello-G")
+		client(t, r, "session", "--hello", "hello-H@OtherAdapter").wantErr(t, "sayHello", "::Ice::ObjectNotExistException")
+	}})
+}

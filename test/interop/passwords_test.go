@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"github.com/floe-router/floe/internal/testutil"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -113,6 +114,33 @@ func passwordFile(t *testing.T) (lines []string, cases []passwordCase) {
 			t.Fatalf("%s has no %s vector made by %q for %q", vectorsFile, u.scheme, u.tool, u.password)
 		}
 		add(u.user, hash, u.password, strings.HasPrefix(u.scheme, "pbkdf2"))
+	}
+	// Hashes made now, by the system's own tools, in every format.
+	for _, g := range []struct {
+		user, password string
+		pbkdf2         bool
+		cmd            []string
+	}{
+		{"now-sha512", "secret2", false, []string{"mkpasswd", "--stdin", "-m", "sha-512"}},
+		{"now-sha256", "secret2", false, []string{"mkpasswd", "--stdin", "-m", "sha-256"}},
+		{"now-md5", "secret2", false, []string{"mkpasswd", "--stdin", "-m", "md5"}},
+		{"now-des", "secret2", false, []string{"mkpasswd", "--stdin", "-m", "des"}},
+		{"now-openssl6", "secret2", false, []string{"openssl", "passwd", "-6", "-stdin"}},
+		{"now-pbkdf2-sha256", "secret2", true, []string{python, "-c",
+			"import sys; from passlib.hash import pbkdf2_sha256; print(pbkdf2_sha256.using(rounds=1000).hash(sys.stdin.readline().rstrip('\\n')))"}},
+		{"now-pbkdf2-sha512", "secret2", true, []string{python, "-c",
+			"import sys; from passlib.hash import pbkdf2_sha512; print(pbkdf2_sha512.using(rounds=1000).hash(sys.stdin.readline().rstrip('\\n')))"}},
+		{"now-pbkdf2-sha1", "secret2", true, []string{python, "-c",
+			"import sys; from passlib.hash import pbkdf2_sha1; print(pbkdf2_sha1.using(rounds=1000).hash(sys.stdin.readline().rstrip('\\n')))"}},
+	} {
+		testutil.RequirePeer(t, g.cmd[0]+" (Debian whois, openssl, python3-passlib)", testutil.CheckCommand("sh", "-c", "command -v "+g.cmd[0]))
+		cmd := exec.Command(g.cmd[0], g.cmd[1:]...)
+		cmd.Stdin = strings.NewReader(g.password + "\n")
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("%s: %v", strings.Join(g.cmd, " "), err)
+		}
+		add(g.user, strings.TrimSpace(string(out)), g.password, g.pbkdf2)
 	}
 	// floe hashpassword's lines, with few rounds and with its default, Ice's.
 	for _, h := range []struct {

@@ -82,6 +82,7 @@ def main():
     def options(p):
         p.add_argument("--name", default="A", help="names the objects hello-NAME and other-NAME")
         p.add_argument("--host", default="127.0.0.1", help="the address to listen on")
+        p.add_argument("--category", default="", help="the identity category of both objects")
         p.add_argument("--adapter-id", help="registers the adapter with Ice.Default.Locator under this id")
         p.add_argument("--well-known", action="store_true",
                        help="also registers hello-NAME as a well-known object with the IceGrid registry")
@@ -93,8 +94,8 @@ def main():
     with common.communicator(ice_args, defaults) as communicator:
         adapter = communicator.createObjectAdapterWithEndpoints("Hello", "tcp -h \"%s\"" % args.host)
         notes = Notes()
-        hello_id = Ice.Identity("hello-" + args.name, "")
-        other_id = Ice.Identity("other-" + args.name, "")
+        hello_id = Ice.Identity("hello-" + args.name, args.category)
+        other_id = Ice.Identity("other-" + args.name, args.category)
         hello = adapter.add(HelloI(notes, other_id), hello_id)
         adapter.add(HelloI(notes, hello_id), other_id)
         adapter.activate()

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// buildTestPlugin builds internal/testplugin, a RequestFilter plugin.
+func buildTestPlugin(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "testplugin")
+	if out, err := exec.Command("go", "build", "-o", bin, "../../internal/testplugin").CombinedOutput(); err != nil {
+		t.Fatalf("building the test plugin: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func TestValidateChecksPluginConfig(t *testing.T) {
+	bin := buildTestPlugin(t)
+	good := writeFile(t, "good.hcl", `client {
+  endpoints = "tcp -p 4063"
+}
+plugin "guard" {
+  path = "`+bin+`"
+  config {
+    deny_operations = ["shutdown"]
+  }
+}
+`)
+	bad := writeFile(t, "bad.hcl", `client {
+  endpoints = "tcp -p 4063"
+}
+plugin "guard" {
+  path = "`+bin+`"
+  config {
+    deny_operations = ["shutdown"]
+    cache_for       = "a while"
+  }
+}
+`)
+	r := runCLI(t, nil, nil, "floe", "validate", good, bad)
+	if r.code != exitFailure || r.stdout != good+": OK\n" {
+		t.Fatalf("exit %d, stdout %q, stderr %s", r.code, r.stdout, r.stderr)
+	}
+	want := bad + `:8:23: error: Invalid duration; "a while" is not a duration; write a number and a unit, as "50ms" or "5m".
+        cache_for       = "a while"
+                          ^^^^^^^^^
+`
+	if r.stderr != want {
+		t.Errorf("stderr:\n%s\nwant:\n%s", r.stderr, want)
+	}
+}
+
+func TestRunReportsPluginConfigAtItsPosition(t *testing.T) {
+	bin := buildTestPlugin(t)
+	path := writeFile(t, "floe.hcl", `client {
+  endpoints = "tcp -h 127.0.0.1 -p 0"
+}
+auth {
+  allow_all = true
+}
+plugin "guard" {
+  path = "`+bin+`"
+  config {
+    rule {
+      name = "bad"
+    }
+  }
+}
+`)
+	c := &cli{stdout: &strings.Builder{}, stderr: &strings.Builder{}, getenv: func(string) string { return "" }, serve: serve}
+	code := c.run(t.Context(), []string{"floe", "run", "--config", path})
+	stderr := c.stderr.(*strings.Builder).String()
+	if code != exitFailure || !strings.Contains(stderr, path+`:11:14: error: Invalid plugin configuration; plugin "guard": rule[0].name: a rule may not be named "bad"`) {
+		t.Errorf("exit %d, stderr:\n%s", code, stderr)
+	}
+}

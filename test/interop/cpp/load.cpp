@@ -1,0 +1,121 @@
+// Load client for floe's throughput benchmarks, on the real Ice 3.7 C++
+// runtime: each of THREADS threads has its own communicator (its own
+// connection and session through the router) and calls TARGET's sayHello
+// twoway, one call in flight per thread, for SECONDS after a short warm-up.
+// It prints one line: `RESULT calls failures median_us p99_us`.
+//
+// It uses ice_invoke, so it needs no generated code:
+//   load ROUTER TARGET THREADS SECONDS
+#include <Ice/Ice.h>
+#include <Glacier2/Glacier2.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <iostream>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+using Clock = std::chrono::steady_clock;
+
+int main(int argc, char* argv[])
+{
+    if(argc != 5)
+    {
+        std::cerr << "usage: load ROUTER TARGET THREADS SECONDS" << std::endl;
+        return 2;
+    }
+    const std::string router = argv[1], target = argv[2];
+    const int threads = std::stoi(argv[3]);
+    const double seconds = std::stod(argv[4]);
+
+    std::atomic<bool> measuring(false), stop(false);
+    std::atomic<long> calls(0), failures(0);
+    std::mutex mu;
+    std::vector<long> latencies; // microseconds, measured calls only
+    std::atomic<int> ready(0);
+    std::atomic<bool> failed(false);
+
+    auto work = [&](int n) {
+        try
+        {
+            Ice::InitializationData init;
+            init.properties = Ice::createProperties();
+            init.properties->setProperty("Ice.Default.Router", router);
+            init.properties->setProperty("Ice.RetryIntervals", "-1");
+            init.properties->setProperty("Ice.Warn.Connections", "0");
+            Ice::CommunicatorHolder ich(init);
+            auto r = Ice::checkedCast<Glacier2::RouterPrx>(ich->getDefaultRouter());
+            r->createSession("bench" + std::to_string(n), "x");
+            auto prx = ich->stringToProxy(target);
+            Ice::OutputStream out(ich.communicator());
+            out.startEncapsulation();
+            out.write(std::string("bench"));
+            out.endEncapsulation();
+            std::vector<Ice::Byte> in;
+            out.finished(in);
+            std::vector<Ice::Byte> result;
+            std::vector<long> mine;
+            mine.reserve(1 << 20);
+            ready++;
+            while(!stop)
+            {
+                auto start = Clock::now();
+                bool ok = false;
+                try
+                {
+                    ok = prx->ice_invoke("sayHello", Ice::OperationMode::Normal, in, result);
+                }
+                catch(const Ice::Exception&)
+                {
+                }
+                auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count();
+                if(measuring)
+                {
+                    calls++;
+                    if(!ok)
+                    {
+                        failures++;
+                    }
+                    mine.push_back(us);
+                }
+            }
+            std::lock_guard<std::mutex> lock(mu);
+            latencies.insert(latencies.end(), mine.begin(), mine.end());
+        }
+        catch(const std::exception& e)
+        {
+            std::cerr << "thread " << n << ": " << e.what() << std::endl;
+            failed = true;
+            ready++;
+        }
+    };
+
+    std::vector<std::thread> ts;
+    for(int i = 0; i < threads; ++i)
+    {
+        ts.emplace_back(work, i);
+    }
+    while(ready < threads)
+    {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(500)); // warm-up
+    measuring = true;
+    std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+    measuring = false;
+    stop = true;
+    for(auto& t : ts)
+    {
+        t.join();
+    }
+    if(failed || latencies.empty())
+    {
+        return 1;
+    }
+    std::sort(latencies.begin(), latencies.end());
+    std::cout << "RESULT " << calls << " " << failures << " " << latencies[latencies.size() / 2] << " "
+              << latencies[latencies.size() * 99 / 100] << std::endl;
+    return 0;
+}
