@@ -73,6 +73,9 @@ func (a *iceAdmin) dispatch(c *call) {
 		c.notExist(ice.ReplyFacetNotExist)
 		return
 	}
+	if !c.modeOK() {
+		return
+	}
 	switch c.facet {
 	case "Process":
 		a.process(c)

@@ -109,7 +109,7 @@ func (r *Router) dispatchControl(conn *transport.Conn, m *transport.Message, req
 		return false
 	}
 	c := newCall(conn, m, req, owned)
-	if !c.valid() {
+	if !c.valid() || !c.modeOK() {
 		return true
 	}
 	s := o.session

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -105,8 +106,12 @@ func (c *rawClient) call(id int32, op string, params func(*ice.Encoder)) ice.Rep
 		params(e)
 	}
 	e.EndEncapsulation(m)
+	mode := ice.Normal
+	if idempotentOps[op] {
+		mode = ice.Idempotent
+	}
 	return c.send(ice.RequestSpec{ID: id, Identity: ice.Identity{Category: "Glacier2", Name: "router"},
-		Operation: op, Params: e.Bytes()})
+		Operation: op, Mode: mode, Params: e.Bytes()})
 }
 
 // send sends a twoway request and returns its reply.
@@ -171,12 +176,12 @@ func TestBadInputClosesOnlyThatConnection(t *testing.T) {
 			malformedProxy(e)
 			e.EndEncapsulation(m)
 			msg := ice.AppendRequestMessage(nil, ice.RequestSpec{ID: 2, Identity: ice.Identity{Category: "Glacier2", Name: "router"},
-				Operation: "addProxies", Params: e.Bytes()})
+				Operation: "addProxies", Mode: ice.Idempotent, Params: e.Bytes()})
 			_, _ = c.nc.Write(msg)
 		}},
 		{"proxy count beyond the message", func(c *rawClient) {
 			msg := ice.AppendRequestMessage(nil, ice.RequestSpec{ID: 2, Identity: ice.Identity{Category: "Glacier2", Name: "router"},
-				Operation: "addProxies", Params: []byte{11, 0, 0, 0, 1, 1, 255, 0xff, 0xff, 0xff, 0x7f}})
+				Operation: "addProxies", Mode: ice.Idempotent, Params: []byte{11, 0, 0, 0, 1, 1, 255, 0xff, 0xff, 0xff, 0x7f}})
 			_, _ = c.nc.Write(msg)
 		}},
 		{"garbage", func(c *rawClient) { _, _ = c.nc.Write([]byte("\x00\x01garbage garbage garbage")) }},
@@ -259,4 +264,31 @@ func TestUnknownIdentityGetsIceAddProxy(t *testing.T) {
 
 func dialTCP(ep ice.Endpoint) (net.Conn, error) {
 	return net.Dial("tcp", net.JoinHostPort(ep.Host, itoa(ep.Port)))
+}
+
+func TestOperationModesAreCheckedAsIceDoes(t *testing.T) {
+	r := startRouter(t)
+	c := dialRaw(t, r)
+	c.createSession()
+	for _, tc := range []struct {
+		op   string
+		mode ice.OperationMode
+		ok   bool
+	}{
+		{"getCategoryForClient", ice.Idempotent, true},
+		{"getCategoryForClient", ice.Nonmutating, true}, // the deprecated keyword old clients send
+		{"getCategoryForClient", ice.Normal, false},
+		{"getSessionTimeout", ice.Normal, false},
+		{"destroySession", ice.Idempotent, false},
+		{"ice_ping", ice.Normal, true}, // Ice does not check its own operations
+	} {
+		rep := c.send(ice.RequestSpec{ID: 9, Identity: ice.Identity{Category: "Glacier2", Name: "router"},
+			Operation: tc.op, Mode: tc.mode})
+		if tc.ok != (rep.Status == ice.ReplyOK) {
+			t.Errorf("%s with mode %s: %s %q", tc.op, tc.mode, rep.Status, rep.Unknown)
+		}
+		if !tc.ok && !strings.Contains(rep.Unknown, "unexpected operation mode") {
+			t.Errorf("%s with mode %s: %q", tc.op, tc.mode, rep.Unknown)
+		}
+	}
 }

@@ -28,6 +28,48 @@ type call struct {
 	// compress: the request accepts a compressed reply, so the reply is
 	// compressed from 100 bytes (and flagged below), as Ice replies.
 	compress bool
+	mode     ice.OperationMode
+}
+
+// idempotentOps are the operations of the router's own objects declared
+// idempotent in Slice; every other operation is normal. Ice's generated
+// dispatch checks the mode a request carries against it, and so do we.
+var idempotentOps = map[string]bool{
+	// Ice::Router and Glacier2::Router
+	"getClientProxy": true, "getServerProxy": true, "addProxies": true, "getCategoryForClient": true,
+	"getSessionTimeout": true, "getACMTimeout": true,
+	// Glacier2::StringSet and IdentitySet
+	"add": true, "remove": true, "get": true,
+}
+
+// modeOK applies Ice's _iceCheckMode: an idempotent operation accepts
+// idempotent and nonmutating requests, a normal one only normal requests;
+// otherwise the caller gets a MarshalException (as an
+// UnknownLocalException). ice_* operations are not checked, as in Ice.
+func (c *call) modeOK() bool {
+	if strings.HasPrefix(c.op, "ice_") {
+		return true
+	}
+	expected := ice.Normal
+	if idempotentOps[c.op] {
+		expected = ice.Idempotent
+	}
+	if c.mode == expected || (expected == ice.Idempotent && c.mode == ice.Nonmutating) {
+		return true
+	}
+	c.unknownLocal("::Ice::MarshalException:\nprotocol error: error during marshaling or unmarshaling:\n" +
+		"unexpected operation mode. expected = " + modeName(expected) + " received = " + modeName(c.mode))
+	return false
+}
+
+func modeName(m ice.OperationMode) string {
+	switch m {
+	case ice.Nonmutating:
+		return "::Ice::Nonmutating"
+	case ice.Idempotent:
+		return "::Ice::Idempotent"
+	}
+	return "::Ice::Normal"
 }
 
 func (c *call) reply(m *transport.Message) {
@@ -96,6 +138,7 @@ func newCall(conn *transport.Conn, m *transport.Message, req *ice.Request, owned
 		conn: conn, id: req.ID, op: req.Operation(), enc: req.ParamsEncoding(),
 		params: slices.Clone(req.ParamsBody()), ident: req.Identity(), facet: req.Facet(),
 		compress: m.Compressed || m.Buf[9] != ice.Uncompressed,
+		mode:     req.Mode(),
 	}
 	if req.ContextLen() > 0 {
 		c.ctx = req.Context()
@@ -129,6 +172,9 @@ func (r *Router) dispatchLocal(cc *clientConn, m *transport.Message, req *ice.Re
 	}
 	if s := cc.session.Load(); s != nil {
 		s.touch()
+	}
+	if !c.modeOK() {
+		return
 	}
 	if c.ident == r.finderID {
 		r.dispatchFinder(c)
