@@ -57,6 +57,18 @@ type clientHandler struct{ r *Router }
 
 func (h clientHandler) Request(c *transport.Conn, m *transport.Message) {
 	cc := c.Owner.(*clientConn)
+	if m.Header.Type == ice.RequestMsg {
+		// The common case is handled without a closure, so the decoded
+		// request stays on the stack.
+		req, err := ice.ParseRequest(m.Body())
+		if err != nil {
+			m.Release()
+			h.r.protocolError(c, err)
+			return
+		}
+		cc.handle(m, &req, true)
+		return
+	}
 	h.r.eachRequest(c, m, func(req *ice.Request, owned bool) { cc.handle(m, req, owned) })
 }
 
@@ -159,7 +171,7 @@ func (cc *clientConn) handle(m *transport.Message, req *ice.Request, owned bool)
 	}
 	var view *reqView
 	if r.hooks.Has(sdk.Request) || r.hooks.Has(sdk.Reply) {
-		view = &reqView{point: sdk.Request, req: req, sess: s, conn: cc.connView(), target: proxy}
+		view = &reqView{point: sdk.Request, req: *req, sess: s, conn: cc.connView(), target: proxy}
 		if r.hooks.Has(sdk.Request) {
 			if o := r.hooks.Request(r.hookContext(), sdk.Request, view); o.Deny {
 				denyRequest(s.log, cc.c, m, req, owned, o)

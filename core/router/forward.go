@@ -11,6 +11,7 @@ import (
 	"github.com/floe-router/floe/core/ice"
 	"github.com/floe-router/floe/core/transport"
 	"github.com/floe-router/floe/sdk"
+	"github.com/hashicorp/go-hclog"
 )
 
 func putRequestID(msg []byte, id int32) {
@@ -29,7 +30,7 @@ type forwardOptions struct {
 // oneway, then each letter of the _fwd context value overrides it (t
 // twoway; o, d, O, D oneway, datagram and batch forms, which floe sends as
 // oneways over a stream connection; s secure; z compress).
-func fwdOptions(req *ice.Request, log func(string, ...any)) forwardOptions {
+func fwdOptions(req *ice.Request, log hclog.Logger) forwardOptions {
 	o := forwardOptions{twoway: req.ID != 0}
 	if req.ContextLen() == 0 {
 		return o
@@ -49,7 +50,7 @@ func fwdOptions(req *ice.Request, log func(string, ...any)) forwardOptions {
 		case 'z':
 			o.compress = true
 		default:
-			log("unknown forward option", "option", string(c))
+			log.Warn("unknown forward option", "option", string(c))
 		}
 	}
 	return o
@@ -126,7 +127,7 @@ func (r *Router) compress(m *transport.Message, want bool) *transport.Message {
 // entry names, relaying the reply (or a failure as UnknownLocalException).
 func (r *Router) forwardToServer(s *Session, cc *clientConn, m *transport.Message, req *ice.Request, owned bool,
 	proxy *ice.Proxy, conn *transport.Conn, view *reqView) {
-	opts := fwdOptions(req, s.log.Warn)
+	opts := fwdOptions(req, s.log)
 	if conn == nil || !conn.Active() || opts.secure {
 		var err error
 		conn, err = r.sessionBackendConn(s, proxy, opts.secure)
@@ -254,6 +255,16 @@ type serverHandler struct{ r *Router }
 
 func (h serverHandler) Request(c *transport.Conn, m *transport.Message) {
 	back := c.Owner.(*relay)
+	if m.Header.Type == ice.RequestMsg {
+		req, err := ice.ParseRequest(m.Body())
+		if err != nil {
+			m.Release()
+			h.r.protocolError(c, err)
+			return
+		}
+		h.r.forwardToClient(back, m, &req, true)
+		return
+	}
 	h.r.eachRequest(c, m, func(req *ice.Request, owned bool) { h.r.forwardToClient(back, m, req, owned) })
 }
 
@@ -286,12 +297,12 @@ func (r *Router) forwardToClient(back *relay, m *transport.Message, req *ice.Req
 		r.traceLog(s.log, r.cfg.Trace.ServerRequest > 0)("reverse routing", "identity", req.Identity().String(),
 			"operation", req.Operation(), "context", req.Context())
 	}
-	opts := fwdOptions(req, s.log.Warn)
+	opts := fwdOptions(req, s.log)
 	strip := r.cfg.Server == nil || !r.cfg.Server.ForwardContext
 	cc := s.client
 	var patched []byte
 	if r.hooks.Has(sdk.Callback) {
-		view := &reqView{point: sdk.Callback, req: req, sess: s, conn: cc.connView()}
+		view := &reqView{point: sdk.Callback, req: *req, sess: s, conn: cc.connView()}
 		if o := r.hooks.Request(r.hookContext(), sdk.Callback, view); o.Deny {
 			denyRequest(s.log, back.c, m, req, owned, o)
 			return

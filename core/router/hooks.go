@@ -16,8 +16,9 @@ import (
 // from the message, with the patches of earlier hooks laid over it. It is
 // only valid while the chain runs; what outlives it is copied out.
 type reqView struct {
-	point  sdk.Point
-	req    *ice.Request
+	point sdk.Point
+	// req is a copy, so the request the router handles stays on its stack.
+	req    ice.Request
 	sess   *Session
 	conn   *sdk.Connection
 	target *ice.Proxy

@@ -131,7 +131,8 @@ type Conn struct {
 
 	// raw is the socket of a plain TCP connection, for non-blocking
 	// writes and chunked reads; nil for TLS and WebSocket connections.
-	raw syscall.RawConn
+	raw   syscall.RawConn
+	rawio *rawIO
 	// batch collects the writes made by this connection's reader.
 	batch Batch
 
@@ -148,7 +149,9 @@ func newConn(nc net.Conn, opts *Options, h Handler, incoming bool) *Conn {
 	c := &Conn{nc: nc, opts: opts, handler: h, incoming: incoming, id: connIDs.Add(1), done: make(chan struct{})}
 	c.cond.L = &c.mu
 	if sc, ok := nc.(*net.TCPConn); ok {
-		c.raw, _ = sc.SyscallConn()
+		if raw, err := sc.SyscallConn(); err == nil {
+			c.raw, c.rawio = raw, newRawIO()
+		}
 	}
 	c.touch()
 	return c

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"sync"
-	"syscall"
 
 	"github.com/floe-router/floe/core/ice"
 )
@@ -136,38 +135,20 @@ func (c *Conn) readLoopRaw() {
 // readRaw waits until the socket is readable and reads into (*chunk)[at:],
 // taking a chunk from the pool only then.
 func (c *Conn) readRaw(chunk **[]byte, at int) (int, error) {
-	var n int
-	var rerr error
-	err := c.raw.Read(func(fd uintptr) bool {
-		if *chunk == nil {
-			*chunk = chunks.Get().(*[]byte)
-		}
-		for {
-			n, rerr = syscall.Read(int(fd), (**chunk)[at:])
-			if rerr != syscall.EINTR {
-				break
-			}
-		}
-		if rerr == syscall.EAGAIN {
-			if at == 0 {
-				// Nothing buffered: wait without holding a chunk.
-				chunks.Put(*chunk)
-				*chunk = nil
-			}
-			return false
-		}
-		return true
-	})
+	r := c.rawio
+	r.chunk, r.at = chunk, at
+	err := c.raw.Read(r.readFn)
+	r.chunk = nil
 	if err != nil {
 		return 0, err
 	}
-	if rerr != nil {
-		return 0, rerr
+	if r.rerr != nil {
+		return 0, r.rerr
 	}
-	if n <= 0 {
+	if r.rn <= 0 {
 		return 0, io.EOF
 	}
-	return n, nil
+	return r.rn, nil
 }
 
 // dispatch hands a received message to whoever it is for; it reports false

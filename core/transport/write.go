@@ -212,37 +212,33 @@ const maxIovecs = 512
 // writeNonBlocking writes as much of msgs as the socket takes now and
 // returns the number of bytes written; a full socket is not an error.
 func (c *Conn) writeNonBlocking(msgs []*Message) (int, error) {
-	var iov [maxIovecs][]byte
+	r := c.rawio
+	r.iov = iovecs.Get().(*[maxIovecs]unix.Iovec)
+	defer func() {
+		clear(r.iov[:])
+		iovecs.Put(r.iov)
+		r.iov = nil
+	}()
 	total := 0
 	for len(msgs) > 0 {
-		k := min(len(msgs), maxIovecs)
-		want := 0
-		for i := 0; i < k; i++ {
-			iov[i] = msgs[i].Buf
-			want += len(msgs[i].Buf)
+		k, want := 0, 0
+		for ; k < len(msgs) && k < maxIovecs; k++ {
+			setIovec(&r.iov[k], msgs[k].Buf)
+			want += len(msgs[k].Buf)
 		}
-		var n int
-		var werr error
-		err := c.raw.Write(func(fd uintptr) bool {
-			for {
-				n, werr = unix.Writev(int(fd), iov[:k])
-				if werr != syscall.EINTR {
-					return true
-				}
-			}
-		})
-		clear(iov[:k])
+		r.iovN = k
+		err := c.raw.Write(r.writeFn)
 		if err != nil {
 			return total, err
 		}
-		if werr == syscall.EAGAIN {
+		if r.werr == syscall.EAGAIN {
 			return total, nil
 		}
-		if werr != nil {
-			return total, werr
+		if r.werr != nil {
+			return total, r.werr
 		}
-		total += n
-		if n < want {
+		total += r.wn
+		if r.wn < want {
 			return total, nil
 		}
 		msgs = msgs[k:]
