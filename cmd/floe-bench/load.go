@@ -424,6 +424,10 @@ func oneway(ctx context.Context, e *env, t *running, sessions int) (result, erro
 	return r, nil
 }
 
+// idleSettle is how long the idle sessions stay quiet before the memory
+// reading.
+const idleSettle = 5 * time.Second
+
 // idle opens n sessions that then do nothing, and reports the measured
 // process's resident memory per session.
 func idle(ctx context.Context, e *env, t *running, n int) (result, error) {
@@ -457,7 +461,11 @@ func idle(ctx context.Context, e *env, t *running, n int) (result, error) {
 	}
 	defer closeAll(conns)
 	setup := time.Since(start)
-	if err := sleep(ctx, 500*time.Millisecond); err != nil {
+	// Idle means quiet for a while, long enough for a router to settle
+	// into whatever it does with quiet connections (floe parks their
+	// readers after a second and then returns the freed memory to the
+	// system); every target gets the same wait.
+	if err := sleep(ctx, idleSettle); err != nil {
 		return result{}, err
 	}
 	after := t.usage()

@@ -45,8 +45,10 @@ func main() {
 	}()
 	c := &cli{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, serve: serve,
 		stdin: os.Stdin, terminal: stdinTerminal()}
+	stopProfile := startProfile()
 	code := c.run(ctx, os.Args)
 	stop()
+	stopProfile()
 	os.Exit(code)
 }
 

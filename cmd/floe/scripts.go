@@ -197,7 +197,6 @@ func scriptDiagnostics(cfg *config.Config) hcl.Diagnostics {
 	return diags
 }
 
-
 func scriptDiagnostic(sc config.Script, err error) *hcl.Diagnostic {
 	d := &hcl.Diagnostic{Severity: hcl.DiagError, Summary: fmt.Sprintf("Invalid script %q", sc.Name), Detail: err.Error()}
 	var e *scripts.Error

@@ -25,7 +25,7 @@ import (
 //	go tool pprof -sample_index=alloc_objects -top mem.out
 
 func BenchmarkForwardTwoway(b *testing.B) {
-	for _, c := range []struct{ sessions, inflight int }{{1, 1}, {1, 16}, {16, 8}} {
+	for _, c := range []struct{ sessions, inflight int }{{1, 1}, {1, 16}, {16, 8}, {256, 1}} {
 		b.Run(fmt.Sprintf("sessions=%d/inflight=%d", c.sessions, c.inflight), func(b *testing.B) {
 			benchmarkTwoway(b, c.sessions, c.inflight)
 		})
@@ -196,6 +196,13 @@ type benchClient struct {
 // dialBench connects to r, or straight to the backend when r is nil.
 func dialBench(b *testing.B, r *Router, backend *rawBackend) *benchClient {
 	b.Helper()
+	return dialBenchSized(b, r, backend, 1<<20)
+}
+
+// dialBenchSized is dialBench with a client able to read messages of up to
+// maxMessage bytes.
+func dialBenchSized(b *testing.B, r *Router, backend *rawBackend, maxMessage int) *benchClient {
+	b.Helper()
 	var nc net.Conn
 	var err error
 	if r != nil {
@@ -207,7 +214,7 @@ func dialBench(b *testing.B, r *Router, backend *rawBackend) *benchClient {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { nc.Close() })
-	c := &benchClient{nc: nc, r: bufio.NewReaderSize(nc, 64<<10), body: make([]byte, 1<<20)}
+	c := &benchClient{nc: nc, r: bufio.NewReaderSize(nc, min(64<<10, maxMessage)), body: make([]byte, maxMessage)}
 	if h, err := c.read(); err != nil || h.Type != ice.ValidateConnectionMsg {
 		b.Fatalf("no ValidateConnection: %v %v", h.Type, err)
 	}

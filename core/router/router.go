@@ -85,6 +85,10 @@ type Router struct {
 const maxInflightPerSession = 1024
 
 // New validates cfg and prepares a router; it opens nothing until Start.
+// clientParkIdleAfter is how long a client connection stays quiet before
+// its reader parks (transport.Options.ParkIdleAfter).
+const clientParkIdleAfter = time.Second
+
 func New(cfg *config.Config, log hclog.Logger) (*Router, error) {
 	if log == nil {
 		log = hclog.NewNullLogger()
@@ -128,6 +132,9 @@ func New(cfg *config.Config, log hclog.Logger) (*Router, error) {
 		ACM:     transportACM(cfg.ClientACM()),
 		Network: ipNet,
 		Log:     log.Named("client"),
+		// Most client connections of a large deployment are idle most of
+		// the time; a parked one costs no goroutine stack.
+		ParkIdleAfter: clientParkIdleAfter,
 	}
 	r.serverOpts = transport.Options{MessageSizeMax: sizeMax(cfg.ServerMessageSizeMax()), WriteTimeout: 60 * time.Second,
 		ACM: transportACM(cfg.ServerACM()), Network: ipNet, Log: log.Named("server")}

@@ -74,7 +74,10 @@ type Options struct {
 	// PreferIPv6 dials a host name's IPv6 addresses before its IPv4 ones
 	// (Ice.PreferIPv6Address).
 	PreferIPv6 bool
-	Log        hclog.Logger
+	// ParkIdleAfter lets a plain TCP connection idle for this long give up
+	// its reader goroutine until data arrives (see park.go); zero: never.
+	ParkIdleAfter time.Duration
+	Log           hclog.Logger
 }
 
 func (o *Options) network() string {
@@ -136,6 +139,11 @@ type Conn struct {
 	// batch collects the writes made by this connection's reader.
 	batch Batch
 
+	// Parking (park.go).
+	parkRequested atomic.Bool
+	parkFD        int32 // the socket while parked, else -1; under parking.mu
+	parked        atomic.Int64
+
 	lastActivity atomic.Int64 // unix nanoseconds
 	dispatches   atomic.Int32
 	overrides    atomic.Int64
@@ -146,7 +154,8 @@ type Conn struct {
 }
 
 func newConn(nc net.Conn, opts *Options, h Handler, incoming bool) *Conn {
-	c := &Conn{nc: nc, opts: opts, handler: h, incoming: incoming, id: connIDs.Add(1), done: make(chan struct{})}
+	c := &Conn{nc: nc, opts: opts, handler: h, incoming: incoming, id: connIDs.Add(1), done: make(chan struct{}),
+		parkFD: -1}
 	c.cond.L = &c.mu
 	if sc, ok := nc.(*net.TCPConn); ok {
 		if raw, err := sc.SyscallConn(); err == nil {
@@ -213,7 +222,10 @@ func (c *Conn) DispatchDone() {
 }
 
 // start runs the reader goroutine.
-func (c *Conn) start() { go c.readLoop() }
+func (c *Conn) start() {
+	parking.watch(c)
+	go c.readLoop()
+}
 
 // failRead closes the connection after a read error; after we sent
 // CloseConnection the peer closing its side is the expected end.
@@ -362,6 +374,8 @@ func (c *Conn) fail(err error) {
 	c.cond.Broadcast()
 	c.mu.Unlock()
 
+	// Before the socket closes, so its descriptor cannot have been reused.
+	parking.forget(c)
 	_ = c.nc.Close()
 	for _, m := range queue {
 		m.Release()

@@ -416,3 +416,54 @@ func TestPoolOrderedSelectionTriesEndpointsInOrder(t *testing.T) {
 		pool.Close(context.Background())
 	}
 }
+
+func TestIdleConnectionParksAndWakes(t *testing.T) {
+	opts := &Options{MessageSizeMax: 1 << 20, ParkIdleAfter: 100 * time.Millisecond}
+	server := &echoHandler{}
+	var serverConn *Conn
+	ready := make(chan struct{})
+	l, err := Listen(ice.Endpoint{Type: ice.TCPEndpoint, Host: "127.0.0.1", Timeout: 5000}, opts, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		_ = l.Serve(server, func(c *Conn) { serverConn = c; close(ready) })
+	}()
+	defer l.Close()
+	c, err := Dial(context.Background(), l.Endpoint, &Options{MessageSizeMax: 1 << 20}, &echoHandler{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Abort(nil)
+	<-ready
+	deadline := time.Now().Add(5 * time.Second)
+	for serverConn.Parks() == 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if serverConn.Parks() == 0 {
+		t.Fatal("idle connection did not park")
+	}
+	// A parked connection still answers, and parks again once idle.
+	for i := 0; i < 3; i++ {
+		target := make(chanTarget, 1)
+		if err := c.SendRequest(request(1, []byte("wake")), target, 5); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case r := <-target:
+			if r.err != nil {
+				t.Fatal(r.err)
+			}
+			r.m.Release()
+		case <-time.After(5 * time.Second):
+			t.Fatal("no reply from a parked connection")
+		}
+		parks := serverConn.Parks()
+		for serverConn.Parks() == parks && time.Now().Before(deadline.Add(5*time.Second)) {
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	if serverConn.Parks() < 3 {
+		t.Fatalf("parked %d times, want it to park again after each wake", serverConn.Parks())
+	}
+}

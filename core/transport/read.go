@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"time"
 
 	"github.com/floe-router/floe/core/ice"
 )
@@ -124,6 +125,14 @@ func (c *Conn) readLoopRaw() {
 		}
 		n, err := c.readRaw(&chunk, end)
 		if err != nil {
+			if c.isParkTimeout(err) {
+				if chunk == nil && c.park() {
+					return // the epoll waiter starts a reader when data comes
+				}
+				c.parkRequested.Store(false)
+				_ = c.nc.SetReadDeadline(time.Time{})
+				continue
+			}
 			c.failRead(err)
 			return
 		}

@@ -1,0 +1,193 @@
+package transport
+
+import (
+	"errors"
+	"os"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Parking idle connections. A connection idle for Options.ParkIdleAfter,
+// with nothing in flight either way, gives up its reader goroutine (and
+// that goroutine's stack, the largest part of an idle connection's
+// memory); one process-wide goroutine waits in epoll for any parked socket
+// to become readable and starts its reader again. Busy connections never
+// park, so the request path pays nothing for it. Only plain TCP
+// connections park: TLS and WebSocket keep their reader.
+
+type parker struct {
+	once   sync.Once
+	epfd   int
+	err    error
+	mu     sync.Mutex
+	byFD   map[int32]*Conn
+	active map[*Conn]struct{} // connections that may park, swept every second
+
+	parkedSinceRelease atomic.Int64
+	lastRelease        time.Time // only sweep uses it
+}
+
+// Freed reader stacks go back to the Go heap, which keeps them as
+// resident memory it may reuse; a router that just saw thousands of
+// connections fall quiet hands that memory back to the operating system,
+// at most once per releaseEvery.
+const (
+	releaseAfterParks = 512
+	releaseEvery      = 10 * time.Second
+)
+
+var parking parker
+
+func (p *parker) start() error {
+	p.once.Do(func() {
+		p.epfd, p.err = unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+		if p.err != nil {
+			return
+		}
+		p.mu.Lock()
+		p.byFD = make(map[int32]*Conn)
+		p.active = make(map[*Conn]struct{})
+		p.mu.Unlock()
+		go p.wait()
+		go p.sweep()
+	})
+	return p.err
+}
+
+// watch makes c a candidate for parking.
+func (p *parker) watch(c *Conn) {
+	if c.raw == nil || c.opts.ParkIdleAfter <= 0 || p.start() != nil {
+		return
+	}
+	p.mu.Lock()
+	p.active[c] = struct{}{}
+	p.mu.Unlock()
+}
+
+// forget drops c, whether parked or not; its reader is gone for good.
+func (p *parker) forget(c *Conn) {
+	p.mu.Lock()
+	if p.byFD == nil {
+		p.mu.Unlock()
+		return
+	}
+	delete(p.active, c)
+	if c.parkFD >= 0 && p.byFD[c.parkFD] == c {
+		delete(p.byFD, c.parkFD)
+		_ = unix.EpollCtl(p.epfd, unix.EPOLL_CTL_DEL, int(c.parkFD), nil)
+	}
+	p.mu.Unlock()
+}
+
+// sweep asks idle connections' readers to park.
+func (p *parker) sweep() {
+	var idle []*Conn
+	for range time.Tick(time.Second) {
+		now := time.Now().UnixNano()
+		idle = idle[:0]
+		p.mu.Lock()
+		for c := range p.active {
+			if now-c.lastActivity.Load() >= int64(c.opts.ParkIdleAfter) {
+				idle = append(idle, c)
+			}
+		}
+		p.mu.Unlock()
+		for i, c := range idle {
+			c.requestPark()
+			idle[i] = nil
+		}
+		if p.parkedSinceRelease.Load() >= releaseAfterParks && time.Since(p.lastRelease) >= releaseEvery {
+			p.parkedSinceRelease.Store(0)
+			p.lastRelease = time.Now()
+			debug.FreeOSMemory()
+		}
+	}
+}
+
+// requestPark interrupts a reader waiting for data on an idle connection;
+// the reader then parks (see readLoopRaw).
+func (c *Conn) requestPark() {
+	c.mu.Lock()
+	quiet := c.state == stateActive && len(c.pending) == 0 && !c.writing && len(c.queue) == 0 &&
+		c.dispatches.Load() == 0
+	c.mu.Unlock()
+	if quiet && c.parkRequested.CompareAndSwap(false, true) {
+		_ = c.nc.SetReadDeadline(time.Unix(1, 0))
+	}
+}
+
+// park hands the socket to the epoll waiter; the caller (the reader
+// goroutine) returns and ends. It reports false when the connection cannot
+// park now, and the reader must go on reading.
+func (c *Conn) park() bool {
+	c.parkRequested.Store(false)
+	_ = c.nc.SetReadDeadline(time.Time{})
+	var fd int32 = -1
+	_ = c.raw.Control(func(s uintptr) { fd = int32(s) })
+	if fd < 0 {
+		return false
+	}
+	p := &parking
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if _, ok := p.active[c]; !ok {
+		return false // closed meanwhile
+	}
+	c.parkFD = fd
+	p.byFD[fd] = c
+	// Level-triggered and one-shot: data that arrived before the
+	// registration wakes it at once, and it wakes once.
+	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLONESHOT, Fd: fd}
+	err := unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, int(fd), &ev)
+	if errors.Is(err, unix.EEXIST) {
+		err = unix.EpollCtl(p.epfd, unix.EPOLL_CTL_MOD, int(fd), &ev)
+	}
+	if err != nil {
+		delete(p.byFD, fd)
+		c.parkFD = -1
+		return false
+	}
+	c.parked.Add(1)
+	p.parkedSinceRelease.Add(1)
+	return true
+}
+
+// wait restarts the reader of each parked socket that becomes readable.
+func (p *parker) wait() {
+	events := make([]unix.EpollEvent, 128)
+	for {
+		n, err := unix.EpollWait(p.epfd, events, -1)
+		if err != nil {
+			if err == unix.EINTR {
+				continue
+			}
+			return
+		}
+		for i := 0; i < n; i++ {
+			fd := events[i].Fd
+			p.mu.Lock()
+			c := p.byFD[fd]
+			if c != nil {
+				delete(p.byFD, fd)
+				c.parkFD = -1
+			}
+			p.mu.Unlock()
+			if c != nil {
+				go c.readLoop()
+			}
+		}
+	}
+}
+
+// isParkTimeout reports whether a read ended by the deadline that asks the
+// reader to park.
+func (c *Conn) isParkTimeout(err error) bool {
+	return c.parkRequested.Load() && errors.Is(err, os.ErrDeadlineExceeded)
+}
+
+// Parks is how many times the connection parked (for tests and metrics).
+func (c *Conn) Parks() int64 { return c.parked.Load() }
