@@ -10,3 +10,7 @@ client {
 auth {
   allow_all = true # development only: accept every user and password
 }
+
+trace {
+  session = 1 # log sessions created and destroyed
+}

@@ -530,7 +530,7 @@ func (r *Router) openSession(c *call, req sessionRequest) {
 		r.destroySession(s, "client connection closed during createSession")
 		return
 	}
-	s.log.Info("session created", "remote", cc.c.RemoteAddr().String(), "category", s.Category)
+	r.traceLog(s.log, r.cfg.Trace.Session > 0)("session created", "remote", cc.c.RemoteAddr().String(), "category", s.Category)
 	c.ok(func(e *ice.Encoder) { e.WriteProxy(s.Proxy) })
 }
 

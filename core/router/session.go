@@ -156,7 +156,7 @@ func (r *Router) destroySession(s *Session, why string) {
 	s.toServer.close()
 	s.toClient.close()
 	s.client.session.CompareAndSwap(s, nil)
-	s.log.Info("session destroyed", "reason", why)
+	r.traceLog(s.log, r.cfg.Trace.Session > 0)("session destroyed", "reason", why)
 	if r.hooks.Has(sdk.SessionDestroyed) {
 		r.wg.Add(1)
 		go func() {

@@ -51,7 +51,17 @@ func hostPort(ep *ice.Endpoint) string {
 type tcpTransport struct{}
 
 func (tcpTransport) Listen(ep *ice.Endpoint, opts *Options) (net.Listener, error) {
-	return net.Listen(opts.network(), hostPort(ep))
+	return listenTCP(ep, opts)
+}
+
+// Ice turns no TCP keepalive on (its ACM heartbeats find dead peers), and
+// on accepted connections Go's default costs four setsockopt calls each.
+const tcpKeepAlive = -1
+
+// listenTCP listens on ep's host and port for every TCP-based transport.
+func listenTCP(ep *ice.Endpoint, opts *Options) (net.Listener, error) {
+	lc := net.ListenConfig{KeepAlive: tcpKeepAlive}
+	return lc.Listen(context.Background(), opts.network(), hostPort(ep))
 }
 
 func (tcpTransport) Accept(_ context.Context, nc net.Conn, _ *ice.Endpoint, _ *Options) (net.Conn, error) {
@@ -66,7 +76,7 @@ func (tcpTransport) Dial(ctx context.Context, ep *ice.Endpoint, opts *Options) (
 // a host name's addresses are tried IPv6 first, one after the other, as Ice
 // does.
 func dialTCP(ctx context.Context, opts *Options, addr string) (net.Conn, error) {
-	var d net.Dialer
+	d := net.Dialer{KeepAlive: tcpKeepAlive}
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil || !opts.PreferIPv6 || net.ParseIP(host) != nil {
 		return d.DialContext(ctx, opts.network(), addr)

@@ -24,7 +24,7 @@ func (sslTransport) Listen(ep *ice.Endpoint, opts *Options) (net.Listener, error
 	if !hasCertificate(opts.TLS) {
 		return nil, ErrNoCertificate
 	}
-	return net.Listen(opts.network(), hostPort(ep))
+	return listenTCP(ep, opts)
 }
 
 func (sslTransport) Accept(ctx context.Context, nc net.Conn, _ *ice.Endpoint, opts *Options) (net.Conn, error) {

@@ -59,7 +59,7 @@ func (t wsTransport) Listen(ep *ice.Endpoint, opts *Options) (net.Listener, erro
 	if t.secure && !hasCertificate(opts.TLS) {
 		return nil, ErrNoCertificate
 	}
-	return net.Listen(opts.network(), hostPort(ep))
+	return listenTCP(ep, opts)
 }
 
 // Accept completes TLS (wss) and the WebSocket upgrade on an accepted
