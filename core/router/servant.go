@@ -11,6 +11,7 @@ import (
 	"github.com/floe-router/floe/core/ice"
 	"github.com/floe-router/floe/core/transport"
 	"github.com/floe-router/floe/sdk"
+	"github.com/hashicorp/go-hclog"
 )
 
 // call is one request to a servant the router hosts itself, detached from
@@ -419,7 +420,8 @@ func (r *Router) openSession(c *call, req sessionRequest) {
 	cc := c.cc
 	cc.createMu.Lock()
 	defer cc.createMu.Unlock()
-	log := r.log.With("user", req.user, "conn", cc.c.ID())
+	// Built only when a refusal is logged: With copies the logger.
+	log := func() hclog.Logger { return r.log.With("user", req.user, "conn", cc.c.ID()) }
 	if cc.session.Load() != nil {
 		reason := "session exists"
 		c.userException(cannotCreateSessionID, ice.SlicedFormat, &reason)
@@ -458,11 +460,11 @@ func (r *Router) openSession(c *call, req sessionRequest) {
 		attrs = res.Attributes
 		switch res.Decision {
 		case sdk.Refuse:
-			log.Info("session refused by hook", "hook", hook, "reason", res.Reason)
+			log().Info("session refused by hook", "hook", hook, "reason", res.Reason)
 			c.userException(permissionDeniedID, ice.SlicedFormat, &res.Reason)
 			return
 		case sdk.Allow:
-			log.Debug("session allowed by hook", "hook", hook)
+			log().Debug("session allowed by hook", "hook", hook)
 			decided = true
 		}
 	}
@@ -473,11 +475,11 @@ func (r *Router) openSession(c *call, req sessionRequest) {
 	var denied *PermissionDenied
 	switch {
 	case errors.As(err, &denied):
-		log.Info("session refused", "reason", denied.Reason)
+		log().Info("session refused", "reason", denied.Reason)
 		c.userException(permissionDeniedID, ice.SlicedFormat, &denied.Reason)
 		return
 	case err != nil:
-		log.Warn("exception while verifying permissions", "error", err)
+		log().Warn("exception while verifying permissions", "error", err)
 		reason = "internal server error"
 		c.userException(permissionDeniedID, ice.SlicedFormat, &reason)
 		return
@@ -485,7 +487,7 @@ func (r *Router) openSession(c *call, req sessionRequest) {
 		if reason == "" {
 			reason = "permission denied"
 		}
-		log.Info("session refused", "reason", reason)
+		log().Info("session refused", "reason", reason)
 		c.userException(permissionDeniedID, ice.SlicedFormat, &reason)
 		return
 	}
@@ -506,7 +508,7 @@ func (r *Router) openSession(c *call, req sessionRequest) {
 			r.controls.remove(s.controls)
 			reason, isCannot := userException(err, cannotCreateSessionID)
 			if !isCannot {
-				log.Warn("exception while creating session with session manager", "error", err)
+				log().Warn("exception while creating session with session manager", "error", err)
 				reason = "internal server error"
 			}
 			c.userException(cannotCreateSessionID, ice.SlicedFormat, &reason)
@@ -517,7 +519,7 @@ func (r *Router) openSession(c *call, req sessionRequest) {
 	s.view.Category = s.Category
 	if r.hooks.Has(sdk.SessionCreated) {
 		if o := r.hooks.Session(ctx, sdk.SessionCreated, s.view); o.Deny {
-			log.Info("session refused by hook", "hook", o.Hook, "reason", o.Reason)
+			log().Info("session refused by hook", "hook", o.Hook, "reason", o.Reason)
 			r.destroySession(s, "refused by hook "+o.Hook)
 			c.userException(permissionDeniedID, ice.SlicedFormat, &o.Reason)
 			return

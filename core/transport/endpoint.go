@@ -175,9 +175,7 @@ func (l *Listener) Serve(h Handler, setup func(*Conn)) error {
 const handshakeTimeout = 10 * time.Second
 
 func (l *Listener) accept(nc net.Conn, h Handler, setup func(*Conn)) {
-	ctx, cancel := context.WithTimeout(context.Background(), handshakeTimeout)
-	defer cancel()
-	tc, err := l.transport.Accept(ctx, nc, &l.Endpoint, l.opts)
+	tc, err := l.handshake(nc)
 	if err != nil {
 		nc.Close()
 		if l.opts.Log != nil {
@@ -192,7 +190,21 @@ func (l *Listener) accept(nc net.Conn, h Handler, setup func(*Conn)) {
 	}
 	l.monitor.add(c)
 	_ = c.Post(MessageFrom(ice.ValidateConnectionMessage))
-	c.start()
+	// This goroutine becomes the connection's reader: a new one per
+	// connection would cost a goroutine start and a wakeup per session.
+	parking.watch(c)
+	c.readLoop()
+}
+
+// handshake runs the transport's handshake on an accepted connection under
+// handshakeTimeout. Plain TCP has none, and skips the timer that costs.
+func (l *Listener) handshake(nc net.Conn) (net.Conn, error) {
+	if _, plain := l.transport.(tcpTransport); plain {
+		return nc, nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), handshakeTimeout)
+	defer cancel()
+	return l.transport.Accept(ctx, nc, &l.Endpoint, l.opts)
 }
 
 // Dial connects to ep and waits for the server's ValidateConnection. The
