@@ -75,6 +75,7 @@ type env struct {
 	floe         string
 	glacier2     string
 	backendAddr  string
+	iceClient    string // the Ice C++ load client (backend/client.cpp)
 	backendProxy *ice.Proxy
 	routerProps  map[string]string // on top of each router's own
 	fileLimit    uint64            // open files, for the bench and what it starts
@@ -222,6 +223,7 @@ func bench(ctx context.Context, cfg settings, log io.Writer) (*report, error) {
 	if err != nil {
 		return nil, err
 	}
+	e.iceClient = filepath.Join(filepath.Dir(backendBin), "client")
 	n := strconv.Itoa(cfg.backendThreads)
 	backend, addr, err := startBackend(backendBin, []string{"--Ice.ThreadPool.Server.Size=" + n,
 		"--Ice.ThreadPool.Server.SizeMax=" + n, "--Ice.MessageSizeMax=" + strconv.Itoa(messageSizeKB(cfg.echoSize))})

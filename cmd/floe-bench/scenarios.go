@@ -30,10 +30,28 @@ func twowayScenario(sessions, inflight int) scenario {
 	}
 }
 
+// iceTwowayScenario is twowayScenario with the real Ice C++ runtime as the
+// client (backend/client.cpp, AMI calls): each session a communicator.
+func iceTwowayScenario(sessions, inflight int) scenario {
+	return scenario{
+		name: fmt.Sprintf("ice-twoway-%dx%d", sessions, inflight),
+		unit: "req/s",
+		about: func(settings) string {
+			return fmt.Sprintf("empty twoway calls from Ice C++ clients (AMI), %d session%s × %d in flight",
+				sessions, plural(sessions), inflight)
+		},
+		run: func(ctx context.Context, e *env, t *running) (result, error) {
+			return iceTwoway(ctx, e, t, sessions, inflight)
+		},
+	}
+}
+
 var allScenarios = []scenario{
 	twowayScenario(1, 1),
 	twowayScenario(16, 8),
 	twowayScenario(256, 1),
+	iceTwowayScenario(16, 8),
+	iceTwowayScenario(256, 1),
 	{
 		name:  "echo-4x4",
 		unit:  "req/s",

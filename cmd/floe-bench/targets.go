@@ -192,7 +192,7 @@ func backendProxy(addr string) (*ice.Proxy, error) {
 
 // The backend's sources, compiled at bench time against the installed Ice.
 //
-//go:embed backend/Bench.ice backend/server.cpp
+//go:embed backend/Bench.ice backend/server.cpp backend/client.cpp
 var backendSources embed.FS
 
 const (
@@ -202,8 +202,9 @@ const (
 
 var cxxFlags = []string{"-O2", "-std=c++11", "-DICE_CPP11_MAPPING"}
 
-// buildBackend compiles the backend once per source (and flags) hash into
-// cacheDir and returns the binary's path.
+// buildBackend compiles the backend and the Ice load client once per source
+// (and flags) hash into cacheDir and returns the backend binary's path; the
+// client is "client" beside it.
 func buildBackend(cacheDir string) (string, error) {
 	slice2cpp, err1 := exec.LookPath("slice2cpp")
 	gxx, err2 := exec.LookPath("g++")
@@ -213,7 +214,7 @@ func buildBackend(cacheDir string) (string, error) {
 			"(libzeroc-ice-dev): %w", iceH, errors.Join(err1, err2, err3))
 	}
 	h := sha256.New()
-	files := []string{"Bench.ice", "server.cpp"}
+	files := []string{"Bench.ice", "server.cpp", "client.cpp"}
 	for _, f := range files {
 		b, err := backendSources.ReadFile("backend/" + f)
 		if err != nil {
@@ -245,6 +246,7 @@ func buildBackend(cacheDir string) (string, error) {
 	steps := [][]string{
 		{slice2cpp, "-I" + sliceDir, "Bench.ice"},
 		append(append([]string{gxx}, cxxFlags...), "-I.", "server.cpp", "Bench.cpp", "-o", "server", "-lIce++11", "-lpthread"),
+		append(append([]string{gxx}, cxxFlags...), "client.cpp", "-o", "client", "-lGlacier2++11", "-lIce++11", "-lpthread"),
 	}
 	for _, s := range steps {
 		cmd := exec.Command(s[0], s[1:]...)
