@@ -6,6 +6,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/floe-router/floe/core/admin"
 	"github.com/floe-router/floe/core/config"
 	"github.com/floe-router/floe/core/router"
 	"github.com/hashicorp/go-hclog"
@@ -34,6 +35,16 @@ func serve(ctx context.Context, cfg *config.Config, log hclog.Logger) error {
 	if err := r.Start(ctx); err != nil {
 		return err
 	}
+	var adm *admin.Server
+	if cfg.Admin != nil {
+		adm, err = admin.Start(cfg.Admin.Listen, admin.Source{Router: r, Hooks: hooks}, log.Named("admin"))
+		if err != nil {
+			sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+			defer cancel()
+			_ = r.Shutdown(sctx)
+			return err
+		}
+	}
 	log.Info("floe is routing", "instance", cfg.InstanceName, "router", r.RouterProxy().String())
 	select {
 	case <-ctx.Done():
@@ -42,8 +53,16 @@ func serve(ctx context.Context, cfg *config.Config, log hclog.Logger) error {
 	log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
+	if adm != nil {
+		adm.Stopping()
+	}
 	if err := r.Shutdown(sctx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
+	}
+	if adm != nil {
+		if err := adm.Shutdown(sctx); err != nil {
+			return fmt.Errorf("shutdown of the admin endpoint: %w", err)
+		}
 	}
 	return nil
 }

@@ -44,6 +44,9 @@ type Config struct {
 	Plugins []Plugin
 	// IceAdmin is the Ice admin object (Ice.Admin.*), nil when disabled.
 	IceAdmin *IceAdmin
+	// Admin is the HTTP admin endpoint (metrics, health, sessions), nil
+	// when disabled. Glacier2 has no equivalent property.
+	Admin *Admin
 	// Trace turns on Glacier2's trace categories (Glacier2.Trace.*,
 	// Glacier2.Client.Trace.*, Glacier2.Server.Trace.*): what they cover is
 	// logged at info level, whatever the log level.
@@ -288,6 +291,12 @@ type Locator struct {
 	// CacheTimeout is how long resolved endpoints are reused; negative
 	// means forever (Ice's default), zero means never cached.
 	CacheTimeout time.Duration
+}
+
+// Admin configures the HTTP admin endpoint: Prometheus metrics at
+// /metrics, health at /healthz, the live sessions at /sessions.
+type Admin struct {
+	Listen string // host:port
 }
 
 // IceAdmin configures the Ice admin object: <InstanceName>/admin at

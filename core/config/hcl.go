@@ -5,6 +5,7 @@ import (
 	"github.com/floe-router/floe/core/ice"
 	"math"
 	"math/big"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -57,11 +58,6 @@ func Parse(src []byte, filename string) (*Config, hcl.Diagnostics) {
 	return d.cfg, d.diags
 }
 
-// notYet are the names of section 7 of the design that later versions
-// implement. They are refused with a clear message rather than ignored, so
-// nobody believes a filter or a plugin protects them when it does not.
-var notYet = []string{"admin"}
-
 var (
 	topSchema = &hcl.BodySchema{
 		Attributes: attributes("instance_name", "message_size_max", "print_adapter_ready", "allowed_backends",
@@ -69,7 +65,7 @@ var (
 			"compression_level").Attributes,
 		Blocks: []hcl.BlockHeaderSchema{
 			{Type: "client"}, {Type: "server"}, {Type: "session"}, {Type: "auth"}, {Type: "log"},
-			{Type: "locator"}, {Type: "ice_admin"}, {Type: "filter"}, {Type: "tls"}, {Type: "trace"},
+			{Type: "locator"}, {Type: "ice_admin"}, {Type: "admin"}, {Type: "filter"}, {Type: "tls"}, {Type: "trace"},
 			{Type: "script", LabelNames: []string{"name"}}, pluginLabel,
 		},
 	}
@@ -89,6 +85,7 @@ var (
 	logSchema     = attributes("level", "json")
 	locatorSchema = attributes("proxy", "cache_timeout")
 	adminSchema   = attributes("endpoints", "instance_name", "facets")
+	httpSchema    = attributes("listen")
 	filterSchema  = attributes("categories", "accept_user", "identities", "adapter_ids",
 		"address_accept", "address_reject", "proxy_size_max")
 	traceSchema = attributes("session", "routing_table", "client_request", "server_request", "client_reject",
@@ -129,7 +126,6 @@ func (d *decoder) content(body hcl.Body, schema *hcl.BodySchema) hcl.Attributes 
 }
 
 func (d *decoder) decode(body *hclsyntax.Body) {
-	body = d.refuseNotYet(body)
 	content, diags := body.Content(topSchema)
 	d.diags = append(d.diags, diags...)
 	file := body.MissingItemRange()
@@ -192,6 +188,8 @@ func (d *decoder) decode(body *hclsyntax.Body) {
 			d.locator(b)
 		case "ice_admin":
 			d.iceAdmin(b)
+		case "admin":
+			d.admin(b)
 		case "filter":
 			d.filter(b)
 		case "trace":
@@ -234,29 +232,6 @@ func (d *decoder) uniqueBlocks(list hcl.Blocks) (map[string]*hcl.Block, hcl.Bloc
 }
 
 const noAuthDetail = `Glacier2 requires a permissions verifier or password file: set auth { verifier = "..." } to a Glacier2::PermissionsVerifier proxy, auth { passwords_file = "..." } to a Glacier2 password file, or auth { allow_all = true } for development.`
-
-// refuseNotYet reports every top-level item named in notYet and returns the
-// body without them, so they are not reported a second time as unknown.
-func (d *decoder) refuseNotYet(body *hclsyntax.Body) *hclsyntax.Body {
-	rest := &hclsyntax.Body{Attributes: hclsyntax.Attributes{}, SrcRange: body.SrcRange, EndRange: body.EndRange}
-	for name, a := range body.Attributes {
-		if slices.Contains(notYet, name) {
-			d.errorf(a.NameRange, "Not supported yet",
-				"%s is not supported by this version of floe yet; a later version implements it. Remove it to use this configuration now.", name)
-			continue
-		}
-		rest.Attributes[name] = a
-	}
-	for _, b := range body.Blocks {
-		if slices.Contains(notYet, b.Type) {
-			d.errorf(b.TypeRange, "Not supported yet",
-				"The %s block is not supported by this version of floe yet; a later version implements it. Remove it to use this configuration now.", b.Type)
-			continue
-		}
-		rest.Blocks = append(rest.Blocks, b)
-	}
-	return rest
-}
 
 func (d *decoder) client(b *hcl.Block) {
 	attrs := d.content(b.Body, clientSchema)
@@ -451,6 +426,23 @@ func (d *decoder) iceAdmin(b *hcl.Block) {
 	}
 	a.Facets = d.strings(attrs["facets"])
 	d.cfg.IceAdmin = a
+}
+
+// admin reads admin { listen = "127.0.0.1:9090" }: the HTTP endpoint for
+// metrics, health and sessions.
+func (d *decoder) admin(b *hcl.Block) {
+	attrs := d.content(b.Body, httpSchema)
+	a := &Admin{}
+	if s, ok := d.str(attrs["listen"]); ok {
+		if _, port, err := net.SplitHostPort(s); err != nil || port == "" {
+			d.errorf(attrs["listen"].Expr.Range(), "Invalid admin address",
+				`listen = %q is not a host:port address; write for example listen = "127.0.0.1:9090".`, s)
+		}
+		a.Listen = s
+	} else if attrs["listen"] == nil {
+		d.errorf(b.DefRange, "Missing admin address", `An admin block needs listen, for example listen = "127.0.0.1:9090".`)
+	}
+	d.cfg.Admin = a
 }
 
 // filter reads the static request filters (Glacier2.Filter.*).

@@ -44,6 +44,10 @@ func TestParseValid(t *testing.T) {
 		src:  minimal + `instance_name = "DemoGlacier2"` + "\nmessage_size_max = 2048\n",
 		want: base(func(c *Config) { c.InstanceName = "DemoGlacier2"; c.MessageSizeMax = 2048 * 1024 }),
 	}, {
+		name: "admin",
+		src:  minimal + "admin {\n  listen = \"127.0.0.1:9090\"\n}\n",
+		want: base(func(c *Config) { c.Admin = &Admin{Listen: "127.0.0.1:9090"} }),
+	}, {
 		name: "message_size_max 0 is no limit, as in Ice",
 		src:  minimal + "message_size_max = 0\n",
 		want: base(func(c *Config) { c.MessageSizeMax = math.MaxInt32 }),
@@ -316,7 +320,7 @@ func TestParseDiagnostics(t *testing.T) {
 			`test.hcl:11:3: error: Unsupported argument; An argument named "levle" is not expected here. Did you mean "level"?`,
 		},
 	}, {
-		name: "blocks of later versions are refused, all of them (filter, allowed_backends and plugin are supported)",
+		name: "every block with an error is reported: script, plugin, admin",
 		src: minimal + `filter {
   categories = ["c1"]
 }
@@ -331,13 +335,22 @@ plugin "passwd" {
   }
 }
 admin {
-  listen = "127.0.0.1:9090"
+  listen = "localhost"
+}
+admin {
 }
 `,
 		want: []string{
 			`test.hcl:13:10: error: Cannot read script; stat guard.lua: no such file or directory.`,
 			`test.hcl:16:10: error: Invalid plugin path; The plugin's executable bin/p does not exist.`,
-			`test.hcl:21:1: error: Not supported yet; The admin block is not supported by this version of floe yet; a later version implements it. Remove it to use this configuration now.`,
+			`test.hcl:22:12: error: Invalid admin address; listen = "localhost" is not a host:port address; write for example listen = "127.0.0.1:9090".`,
+			`test.hcl:24:1: error: Duplicate admin block; A admin block was already defined at test.hcl:21:1; put all its settings in one block.`,
+		},
+	}, {
+		name: "an admin block without an address",
+		src:  minimal + "admin {\n}\n",
+		want: []string{
+			`test.hcl:8:1: error: Missing admin address; An admin block needs listen, for example listen = "127.0.0.1:9090".`,
 		},
 	}, {
 		name: "address rules and proxy sizes glacier2router refuses",

@@ -107,6 +107,7 @@ func (h clientHandler) Heartbeat(c *transport.Conn) {
 
 func (h clientHandler) Closed(c *transport.Conn, err error) {
 	cc := c.Owner.(*clientConn)
+	h.r.stats.clientConns.Add(-1)
 	h.r.forgetConn(c)
 	if s := cc.session.Load(); s != nil {
 		h.r.destroySession(s, "client connection closed: "+err.Error())
@@ -153,6 +154,7 @@ func (cc *clientConn) handle(m *transport.Message, req *ice.Request, owned bool)
 		return
 	}
 	if ok, rejectedBy := s.filters.admits(req, proxy); !ok {
+		s.rejected.Add(1)
 		if owned {
 			m.Release()
 		}
@@ -174,6 +176,7 @@ func (cc *clientConn) handle(m *transport.Message, req *ice.Request, owned bool)
 		view = &reqView{point: sdk.Request, req: *req, sess: s, conn: cc.connView(), target: proxy}
 		if r.hooks.Has(sdk.Request) {
 			if o := r.hooks.Request(r.hookContext(), sdk.Request, view); o.Deny {
+				s.rejected.Add(1)
 				denyRequest(s.log, cc.c, m, req, owned, o)
 				return
 			}

@@ -147,6 +147,7 @@ func (r *Router) forwardToServer(s *Session, cc *clientConn, m *transport.Messag
 			s.table.SetConn(req.IdentityBytes(), conn)
 		}
 	}
+	s.forwarded.Add(1)
 	strip := !r.cfg.Client.ForwardContext
 	origID := req.ID
 	enc := req.ParamsEncoding()
@@ -304,6 +305,7 @@ func (r *Router) forwardToClient(back *relay, m *transport.Message, req *ice.Req
 	if r.hooks.Has(sdk.Callback) {
 		view := &reqView{point: sdk.Callback, req: *req, sess: s, conn: cc.connView()}
 		if o := r.hooks.Request(r.hookContext(), sdk.Callback, view); o.Deny {
+			s.rejected.Add(1)
 			denyRequest(s.log, back.c, m, req, owned, o)
 			return
 		}
@@ -312,6 +314,7 @@ func (r *Router) forwardToClient(back *relay, m *transport.Message, req *ice.Req
 			patched = view.patchedContext(!strip, nil)
 		}
 	}
+	s.callbacks.Add(1)
 	origID := req.ID
 	enc := req.ParamsEncoding()
 	var ovrd string

@@ -31,6 +31,7 @@ type Router struct {
 	backendOpts transport.Options
 
 	clientMonitor  *transport.Monitor
+	stats          routerStats
 	serverMonitor  *transport.Monitor
 	backendMonitor *transport.Monitor
 
@@ -254,6 +255,7 @@ func (r *Router) Start(ctx context.Context) error {
 		r.serve(l, clientHandler{r}, func(c *transport.Conn) {
 			cc := newClientConn(r, c)
 			c.Owner = cc
+			r.stats.clientConns.Add(1)
 			if r.hooks.Has(sdk.Connect) {
 				if o := r.hooks.Connect(r.hookContext(), cc.connView()); o.Deny {
 					r.log.Info("connection refused by hook", "hook", o.Hook, "reason", o.Reason,

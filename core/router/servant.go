@@ -516,6 +516,7 @@ func (r *Router) openSession(c *call, req sessionRequest) {
 		}
 	}
 	r.register(s)
+	r.stats.sessionsCreated.Add(1)
 	s.view.Category = s.Category
 	if r.hooks.Has(sdk.SessionCreated) {
 		if o := r.hooks.Session(ctx, sdk.SessionCreated, s.view); o.Deny {

@@ -39,6 +39,12 @@ type Session struct {
 	lastActivity atomic.Int64
 	destroyed    atomic.Bool
 	inflight     chan struct{} // a token per twoway request awaiting its reply
+
+	// Created is when the session was opened.
+	Created time.Time
+	// Counted per session, so that sessions do not contend for one counter;
+	// destroySession folds them into the router's totals.
+	forwarded, callbacks, rejected atomic.Uint64
 }
 
 var sessionIDs atomic.Uint64
@@ -127,6 +133,7 @@ func (r *Router) newSession(cc *clientConn, user string, addUser bool) *Session 
 	if r.cfg.Server != nil {
 		s.toClient = newRequestQueue(r.cfg.Server.Buffering)
 	}
+	s.Created = time.Now()
 	s.view = &sdk.Session{ID: s.ID, User: user, Attributes: map[string]string{}}
 	s.log = r.log.With("session", s.ID, "user", user)
 	s.touch()
@@ -152,6 +159,7 @@ func (r *Router) destroySession(s *Session, why string) {
 		return
 	}
 	r.sessions.remove(s)
+	r.stats.fold(s)
 	r.controls.remove(s.controls)
 	s.toServer.close()
 	s.toClient.close()
