@@ -170,15 +170,26 @@ var ErrHookTimeout = errors.New("hook timed out")
 // call runs fn with the hook's timeout, counts it, and turns a failure into
 // the hook's policy: fail reports whether the failure denies.
 func (c *Chain) call(ctx context.Context, h *hook, p sdk.Point, fn func(context.Context) error) (failed, deny bool, reason string) {
+	b := c.begin(ctx, h)
+	return c.finish(b, h, p, fn(b))
+}
+
+// begin starts a call of h: its budget. The per-request points call the
+// hook between begin and finish themselves, which spares them the closure
+// call takes.
+func (c *Chain) begin(ctx context.Context, h *hook) *budget {
 	h.calls.Add(1)
-	ctx, cancel := context.WithTimeout(ctx, h.Timeout)
-	err := fn(ctx)
-	if err == nil && ctx.Err() != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+	return newBudget(ctx, h.Timeout)
+}
+
+// finish ends the call begun with b that returned err, as call does.
+func (c *Chain) finish(b *budget, h *hook, p sdk.Point, err error) (failed, deny bool, reason string) {
+	if err == nil && errors.Is(b.Err(), context.DeadlineExceeded) {
 		// A hook that returned an answer after its budget is late all the
 		// same: its answer is not trusted.
 		err = ErrHookTimeout
 	}
-	cancel()
+	b.release()
 	if err == nil {
 		return false, false, ""
 	}
@@ -247,16 +258,16 @@ type Patchable interface {
 // applying each patch to v before the next hook.
 func (c *Chain) Request(ctx context.Context, p sdk.Point, v Patchable) Outcome {
 	for _, h := range c.hooksAt(p) {
-		var verdict sdk.Verdict
-		_, deny, reason := c.call(ctx, h, p, func(ctx context.Context) (err error) {
-			verdict, err = h.Hook.(sdk.RequestHandler).OnRequest(ctx, v)
-			return err
-		})
+		b := c.begin(ctx, h)
+		verdict, err := h.Hook.(sdk.RequestHandler).OnRequest(b, v)
+		_, deny, reason := c.finish(b, h, p, err)
 		if o, stop := c.verdict(h, verdict, deny, reason); stop {
 			return o
 		}
 		if verdict.Patched() {
-			v.Apply(&verdict)
+			// A copy, so that only a patch escapes to the heap.
+			patch := verdict
+			v.Apply(&patch)
 		}
 	}
 	return Outcome{}
@@ -265,9 +276,8 @@ func (c *Chain) Request(ctx context.Context, p sdk.Point, v Patchable) Outcome {
 // Reply runs the reply observers; they cannot change anything.
 func (c *Chain) Reply(ctx context.Context, v sdk.RequestView, r *sdk.ReplyView) {
 	for _, h := range c.hooksAt(sdk.Reply) {
-		c.call(ctx, h, sdk.Reply, func(ctx context.Context) error {
-			return h.Hook.(sdk.ReplyHandler).OnReply(ctx, v, r)
-		})
+		b := c.begin(ctx, h)
+		c.finish(b, h, sdk.Reply, h.Hook.(sdk.ReplyHandler).OnReply(b, v, r))
 	}
 }
 
