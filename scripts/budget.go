@@ -28,13 +28,7 @@ const budgetCheckEvery = 128
 // the previous call did not close it.
 func (c *budgetContext) reset(ctx context.Context) {
 	c.Context = ctx
-	// Done on the chain's budget would arm a timer; this context reads the
-	// clock itself, so the parent's is enough.
-	if b, ok := ctx.(interface{ ParentDone() <-chan struct{} }); ok {
-		c.parentDone = b.ParentDone()
-	} else {
-		c.parentDone = ctx.Done()
-	}
+	c.parentDone = ctx.Done()
 	c.deadline, _ = ctx.Deadline()
 	if c.done == nil || c.err != nil {
 		c.done = make(chan struct{})

@@ -60,11 +60,6 @@ func (b *budget) Err() error {
 
 func (b *budget) Value(key any) any { return b.parent.Value(key) }
 
-// ParentDone is the parent's Done, for a hook that checks the deadline
-// itself (the Lua VM reads the clock between instructions): waiting on it
-// arms no timer.
-func (b *budget) ParentDone() <-chan struct{} { return b.parent.Done() }
-
 // release ends the call: Done is closed from now on.
 func (b *budget) release() {
 	b.mu.Lock()

@@ -30,12 +30,11 @@ func TestBudget(t *testing.T) {
 				t.Fatal("Done not closed a second after a 5ms deadline")
 			}
 		}},
-		{"the parent's cancellation reaches Err, Done and ParentDone", func(t *testing.T) {
+		{"the parent's cancellation reaches Err and Done", func(t *testing.T) {
 			parent, cancel := context.WithCancel(context.Background())
 			b := newBudget(parent, time.Hour)
 			cancel()
 			<-b.Done()
-			<-b.ParentDone()
 			if !errors.Is(b.Err(), context.Canceled) {
 				t.Fatalf("Err: %v", b.Err())
 			}
