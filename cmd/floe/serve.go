@@ -10,6 +10,7 @@ import (
 	"github.com/floe-router/floe/core/config"
 	"github.com/floe-router/floe/core/router"
 	"github.com/hashicorp/go-hclog"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // shutdownGrace bounds a graceful shutdown: replies in progress get this
@@ -37,7 +38,8 @@ func serve(ctx context.Context, cfg *config.Config, log hclog.Logger) error {
 	}
 	var adm *admin.Server
 	if cfg.Admin != nil {
-		adm, err = admin.Start(cfg.Admin.Listen, admin.Source{Router: r, Hooks: hooks}, log.Named("admin"))
+		src := admin.Source{Router: r, Hooks: hooks, Extra: []prometheus.Collector{pluginCollector{}}}
+		adm, err = admin.Start(cfg.Admin.Listen, src, log.Named("admin"))
 		if err != nil {
 			sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 			defer cancel()

@@ -28,6 +28,9 @@ import (
 type Source struct {
 	Router *router.Router
 	Hooks  *intercept.Chain
+	// Extra are metrics of parts core does not know, such as the plugin
+	// host's supervision.
+	Extra []prometheus.Collector
 }
 
 // Server is a running admin endpoint.
@@ -47,6 +50,12 @@ func Start(addr string, src Source, log hclog.Logger) (*Server, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		&collector{src: src})
+	for _, c := range src.Extra {
+		if err := reg.Register(c); err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("admin endpoint: %w", err)
+		}
+	}
 	s := &Server{ln: ln, done: make(chan struct{})}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"testing"
@@ -15,13 +16,16 @@ import (
 
 // TestAdminHTTP: the admin block's endpoint reports a real Ice client's
 // session and calls through floe: live in /sessions and the metrics while
-// the session is open, counted as ended once it is destroyed.
+// the session is open, counted as ended once it is destroyed; and the
+// RequestFilter plugin that saw the calls, as a hook and as a process.
 func TestAdminHTTP(t *testing.T) {
 	t.Parallel()
 	requireIce(t)
 	hello, _ := server(t, "A")
 	port := testutil.FreePort(t)
-	r := floeHCL(t, fmt.Sprintf("auth {\n  allow_all = true\n}\nadmin {\n  listen = \"127.0.0.1:%d\"\n}\n", port))
+	guard := fmt.Sprintf("plugin \"guard\" {\n  path = %q\n  config {\n    deny_operations = [\"shutdown\"]\n  }\n}\n",
+		filepath.Join(pluginBinaries(t), "testplugin"))
+	r := floeHCL(t, fmt.Sprintf("auth {\n  allow_all = true\n}\nadmin {\n  listen = \"127.0.0.1:%d\"\n}\n%s", port, guard))
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
 	get := func(path string) string {
 		t.Helper()
@@ -38,7 +42,7 @@ func TestAdminHTTP(t *testing.T) {
 	}
 	metric := func(body, name string) float64 {
 		t.Helper()
-		m := regexp.MustCompile(`(?m)^` + name + ` (\S+)$`).FindStringSubmatch(body)
+		m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(name) + ` (\S+)$`).FindStringSubmatch(body)
 		if m == nil {
 			t.Fatalf("no %s in the metrics:\n%s", name, body)
 		}
@@ -81,6 +85,15 @@ func TestAdminHTTP(t *testing.T) {
 	}
 	if got := metric(live, "floe_requests_forwarded_total"); got < 3 {
 		t.Errorf("floe_requests_forwarded_total = %v after three calls", got)
+	}
+	if got := metric(live, `floe_hook_calls_total{hook="plugin guard"}`); got < 3 {
+		t.Errorf("the guard plugin's hook calls = %v after three calls", got)
+	}
+	for name, want := range map[string]float64{`floe_plugin_up{plugin="guard"}`: 1, `floe_plugin_starts_total{plugin="guard"}`: 1,
+		`floe_plugin_crashes_total{plugin="guard"}`: 0} {
+		if got := metric(live, name); got != want {
+			t.Errorf("%s = %v; want %v", name, got, want)
+		}
 	}
 
 	if err := c.Send("end"); err != nil {
