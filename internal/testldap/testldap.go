@@ -144,7 +144,8 @@ func Start(t testing.TB) *Server {
 		t.Fatalf("slapadd: %v\n%s", err, out)
 	}
 	for attempt := 1; ; attempt++ {
-		port, tlsPort := testutil.FreePort(t), testutil.FreePort(t)
+		ports := testutil.FreePorts(t, 2)
+		port, tlsPort := ports[0], ports[1]
 		s := &Server{URL: fmt.Sprintf("ldap://127.0.0.1:%d", port), LDAPS: fmt.Sprintf("ldaps://127.0.0.1:%d", tlsPort),
 			CAFile: filepath.Join(dir, "ca.pem")}
 		// -d 0: stay in the foreground, logging nothing but errors.

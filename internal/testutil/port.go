@@ -22,6 +22,23 @@ func FreePort(t testing.TB) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
+// FreePorts is FreePort for n ports at once: they are held until all are
+// chosen, so they differ (two FreePort calls in a row may well get the same
+// port back from the OS).
+func FreePorts(t testing.TB, n int) []int {
+	t.Helper()
+	ports := make([]int, n)
+	for i := range ports {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatalf("finding a free loopback port: %v", err)
+		}
+		defer l.Close()
+		ports[i] = l.Addr().(*net.TCPAddr).Port
+	}
+	return ports
+}
+
 // PollTCP connects to addr every few milliseconds until a connection is
 // accepted (it is closed at once) or ctx ends, in which case it returns the
 // context's error.

@@ -210,3 +210,15 @@ func TestTreeFiles(t *testing.T) {
 		t.Error("DependOnTree on a missing directory: no error")
 	}
 }
+
+func TestFreePortsDiffer(t *testing.T) {
+	for range 20 {
+		seen := map[int]bool{}
+		for _, p := range FreePorts(t, 4) {
+			if seen[p] {
+				t.Fatalf("port %d twice", p)
+			}
+			seen[p] = true
+		}
+	}
+}

@@ -207,8 +207,9 @@ func (e *env) router(t *testing.T, p props) *router {
 			return &router{proxy: fmt.Sprintf("%s/router:tcp -h 127.0.0.1 -p %d", instanceName, port), port: port, proc: proc}
 		}
 		// Another process may have taken the port since FreePort saw it free
-		// (glacier2router: "socket exception: Address already in use").
-		if attempt < 3 && strings.Contains(proc.Stderr(), "Address already in use") {
+		// (glacier2router: "socket exception: Address already in use"; floe:
+		// "bind: address already in use").
+		if attempt < 3 && strings.Contains(strings.ToLower(proc.Stderr()), "address already in use") {
 			proc.Kill()
 			continue
 		}

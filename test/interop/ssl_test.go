@@ -83,7 +83,8 @@ type sslRouter struct {
 func (e *env) sslRouter(t *testing.T, pki *sslPKI, p props) *sslRouter {
 	t.Helper()
 	for attempt := 1; ; attempt++ {
-		tcpPort, sslPort := testutil.FreePort(t), testutil.FreePort(t)
+		ports := testutil.FreePorts(t, 2)
+		tcpPort, sslPort := ports[0], ports[1]
 		all := pki.iceSSL(&pki.router)
 		maps.Copy(all, props{
 			"Glacier2.InstanceName":     instanceName,
@@ -103,7 +104,8 @@ func (e *env) sslRouter(t *testing.T, pki *sslPKI, p props) *sslRouter {
 				tcp: fmt.Sprintf("%s/router:tcp -h 127.0.0.1 -p %d", instanceName, tcpPort),
 				ssl: fmt.Sprintf("%s/router:ssl -h 127.0.0.1 -p %d", instanceName, sslPort)}
 		}
-		if attempt < 3 && strings.Contains(proc.Stderr(), "Address already in use") {
+		// glacier2router says "Address already in use", floe "address already in use".
+		if attempt < 3 && strings.Contains(strings.ToLower(proc.Stderr()), "address already in use") {
 			proc.Kill()
 			continue
 		}
