@@ -13,10 +13,11 @@ import (
 
 func TestRunScript(t *testing.T) {
 	testutil.RequirePeer(t, "python3-zeroc-ice", testutil.CheckCommand("/usr/bin/python3", "-c", "import Ice, Glacier2"))
+	ports := testutil.FreePorts(t, 3)
 	p := testutil.Start(t, testutil.Options{Path: "./run.sh", Env: []string{
-		"HELLO_ROUTER_PORT=" + strconv.Itoa(testutil.FreePort(t)),
-		"HELLO_CALLBACK_PORT=" + strconv.Itoa(testutil.FreePort(t)),
-		"HELLO_SERVER_PORT=" + strconv.Itoa(testutil.FreePort(t)),
+		"HELLO_ROUTER_PORT=" + strconv.Itoa(ports[0]),
+		"HELLO_CALLBACK_PORT=" + strconv.Itoa(ports[1]),
+		"HELLO_SERVER_PORT=" + strconv.Itoa(ports[2]),
 	}})
 	if err := p.Wait(2 * time.Minute); err != nil {
 		t.Fatalf("run.sh: %v\n%s", err, p.Tail())
