@@ -457,69 +457,27 @@ func (tc *hookCase) session() *sdk.Session {
 func (tc *hookCase) view(p sdk.Point, sess *sdk.Session, conn *sdk.Connection) *caseView {
 	id, _ := ice.ParseIdentity(tc.Identity)
 	mode := map[string]sdk.Mode{"": sdk.Normal, "normal": sdk.Normal, "nonmutating": sdk.Nonmutating, "idempotent": sdk.Idempotent}[tc.Mode]
-	return &caseView{point: p, id: id, facet: tc.Facet, operation: tc.Operation, mode: mode, oneway: tc.Oneway,
-		context: maps.Clone(tc.Context), size: tc.Size, target: tc.Target, sess: sess, conn: conn}
+	target := tc.Target
+	if target == "" {
+		target = id.String()
+	}
+	f := &sdk.RequestFields{Point: p, Identity: sdk.Identity{Name: id.Name, Category: id.Category},
+		IdentityString: id.String(), Facet: tc.Facet, Operation: tc.Operation, Mode: mode, Oneway: tc.Oneway,
+		Context: maps.Clone(tc.Context), Size: tc.Size, Target: target, Session: sess, Connection: conn}
+	return &caseView{FieldsView: f.View()}
 }
 
 // caseView is a request as a case describes it; it takes patches as the
-// router's view does (intercept.Patchable).
+// router's view does (intercept.Patchable) and remembers the target a
+// patch chose, for the report.
 type caseView struct {
-	point     sdk.Point
-	id        ice.Identity
-	facet     string
-	operation string
-	mode      sdk.Mode
-	oneway    bool
-	context   map[string]string
-	size      int
-	target    string
-	retarget  string
-	sess      *sdk.Session
-	conn      *sdk.Connection
+	sdk.FieldsView
+	retarget string
 }
-
-func (v *caseView) Point() sdk.Point { return v.point }
-func (v *caseView) Identity() sdk.Identity {
-	return sdk.Identity{Name: v.id.Name, Category: v.id.Category}
-}
-func (v *caseView) IdentityString() string { return v.id.String() }
-func (v *caseView) Facet() string          { return v.facet }
-func (v *caseView) Operation() string      { return v.operation }
-func (v *caseView) Mode() sdk.Mode         { return v.mode }
-func (v *caseView) Oneway() bool           { return v.oneway }
-func (v *caseView) ContextValue(k string) (string, bool) {
-	s, ok := v.context[k]
-	return s, ok
-}
-func (v *caseView) Context() map[string]string {
-	c := maps.Clone(v.context)
-	if c == nil {
-		c = map[string]string{}
-	}
-	return c
-}
-func (v *caseView) Size() int { return v.size }
-func (v *caseView) Target() string {
-	switch {
-	case v.retarget != "":
-		return v.retarget
-	case v.target != "":
-		return v.target
-	}
-	return v.id.String()
-}
-func (v *caseView) Session() *sdk.Session       { return v.sess }
-func (v *caseView) Connection() *sdk.Connection { return v.conn }
 
 // Apply implements intercept.Patchable.
 func (v *caseView) Apply(p *sdk.Verdict) {
-	if v.context == nil {
-		v.context = map[string]string{}
-	}
-	for _, k := range p.RemoveContext {
-		delete(v.context, k)
-	}
-	maps.Copy(v.context, p.SetContext)
+	v.FieldsView.Apply(p)
 	if p.Target != "" {
 		v.retarget = p.Target
 	}

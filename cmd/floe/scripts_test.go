@@ -94,7 +94,7 @@ func TestScriptHotReload(t *testing.T) {
 	}
 	defer closeHooks()
 	denies := func(op string) bool {
-		return chain.Request(ctx, sdk.Request, &caseView{point: sdk.Request, operation: op}).Deny
+		return chain.Request(ctx, sdk.Request, (&sdk.RequestFields{Point: sdk.Request, Operation: op}).View()).Deny
 	}
 	eventually := func(what string, cond func() bool) {
 		t.Helper()

@@ -165,52 +165,20 @@ func deniedReply(req *ice.Request, o intercept.Outcome) *transport.Message {
 	return notExist(req, ice.ReplyObjectNotExist, req.Operation())
 }
 
-// detachedView is a request view that outlives its message, for the reply
-// point: everything is copied out when the request is forwarded.
-type detachedView struct {
-	point     sdk.Point
-	identity  sdk.Identity
-	idString  string
-	facet     string
-	operation string
-	mode      sdk.Mode
-	oneway    bool
-	context   map[string]string
-	size      int
-	target    string
-	session   *sdk.Session
-	conn      *sdk.Connection
+// detach copies the request out of its message, for the reply point,
+// which runs after the message is gone.
+func (v *reqView) detach() *sdk.RequestFields {
+	return &sdk.RequestFields{Point: v.point, Identity: v.Identity(), IdentityString: v.IdentityString(),
+		Facet: v.Facet(), Operation: v.Operation(), Mode: v.Mode(), Oneway: v.Oneway(), Context: v.Context(),
+		Size: v.Size(), Target: v.Target(), Session: v.Session(), Connection: v.conn}
 }
-
-func (v *reqView) detach() *detachedView {
-	return &detachedView{point: v.point, identity: v.Identity(), idString: v.IdentityString(), facet: v.Facet(),
-		operation: v.Operation(), mode: v.Mode(), oneway: v.Oneway(), context: v.Context(), size: v.Size(),
-		target: v.Target(), session: v.Session(), conn: v.conn}
-}
-
-func (d *detachedView) Point() sdk.Point       { return d.point }
-func (d *detachedView) Identity() sdk.Identity { return d.identity }
-func (d *detachedView) IdentityString() string { return d.idString }
-func (d *detachedView) Facet() string          { return d.facet }
-func (d *detachedView) Operation() string      { return d.operation }
-func (d *detachedView) Mode() sdk.Mode         { return d.mode }
-func (d *detachedView) Oneway() bool           { return d.oneway }
-func (d *detachedView) ContextValue(k string) (string, bool) {
-	s, ok := d.context[k]
-	return s, ok
-}
-func (d *detachedView) Context() map[string]string  { return maps.Clone(d.context) }
-func (d *detachedView) Size() int                   { return d.size }
-func (d *detachedView) Target() string              { return d.target }
-func (d *detachedView) Session() *sdk.Session       { return d.session }
-func (d *detachedView) Connection() *sdk.Connection { return d.conn }
 
 // replyObserver relays a reply like relay and shows it to the reply hooks,
 // off the reader goroutine so an observer cannot slow the connection.
 type replyObserver struct {
 	*relay
 	r     *Router
-	view  *detachedView
+	view  *sdk.RequestFields
 	start time.Time
 }
 
@@ -223,5 +191,5 @@ func (o *replyObserver) Reply(b *transport.Batch, origID int32, m *transport.Mes
 		rv.Size = len(m.Buf)
 	}
 	o.relay.Reply(b, origID, m, err)
-	go o.r.hooks.Reply(o.r.hookContext(), o.view, rv)
+	go o.r.hooks.Reply(o.r.hookContext(), o.view.View(), rv)
 }
