@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net"
 	"strconv"
 	"strings"
 	"syscall"
@@ -19,10 +18,14 @@ import (
 // on a machine shared by client, router and backend that cost decides
 // how much CPU is left for the router, so both are measured.
 func iceTwoway(ctx context.Context, e *env, t *running, sessions, inflight int) (result, error) {
-	router, target := "-", "bench:"+tcpEndpoint(t.addr)
+	at, err := backendProxy(t.addr) // the backend's object, at the target's address
+	if err != nil {
+		return result{}, err
+	}
+	router, target := "-", at.String()
 	if t.routed {
-		router = instanceName + "/router:" + tcpEndpoint(t.addr)
-		target = "bench:" + tcpEndpoint(e.backendAddr)
+		router = instanceName + "/router:" + at.Endpoints[0].String()
+		target = e.backendProxy.String()
 	}
 	p, err := startProcess("ice client", e.iceClient, router, target, strconv.Itoa(sessions), strconv.Itoa(inflight))
 	if err != nil {
@@ -55,13 +58,4 @@ func iceTwoway(ctx context.Context, e *env, t *running, sessions, inflight int) 
 		bytes: calls * int64(len(requestMessage("ping", ice.Normal, nil))+len(emptyReply(1)))}
 	w.fill(&r)
 	return r, nil
-}
-
-// tcpEndpoint is the Ice endpoint of a HOST:PORT address.
-func tcpEndpoint(addr string) string {
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return "tcp -h " + addr
-	}
-	return "tcp -h " + host + " -p " + port
 }
