@@ -60,6 +60,7 @@ type settings struct {
 	targets        string
 	scenarios      string
 	floe           string
+	baseline       string
 	glacier2       string
 	jsonPath       string
 	cacheDir       string
@@ -73,6 +74,7 @@ type env struct {
 	cfg          settings
 	self         string // this program, for the relay
 	floe         string
+	baseline     string // another floe binary, for A/B comparisons
 	glacier2     string
 	backendAddr  string
 	iceClient    string // the Ice C++ load client (backend/client.cpp)
@@ -95,6 +97,7 @@ func parseFlags(args []string, stderr io.Writer) (settings, error) {
 	fs.StringVar(&s.targets, "targets", defaultTargets, "targets, in order: "+targetNames())
 	fs.StringVar(&s.scenarios, "scenarios", "", "scenarios to run (default all): "+scenarioNames())
 	fs.StringVar(&s.floe, "floe", "", "the floe binary (default: go build ./cmd/floe in the module around the working directory)")
+	fs.StringVar(&s.baseline, "baseline", "", "another floe binary (an earlier build), measured as target floe-baseline for an A/B comparison")
 	fs.StringVar(&s.glacier2, "glacier2router", "/usr/bin/glacier2router", "the glacier2router binary (Debian zeroc-glacier2)")
 	fs.StringVar(&s.jsonPath, "json", "floe-bench.json", "where to write all measurements (empty: nowhere)")
 	fs.StringVar(&s.cacheDir, "cache", defaultCacheDir(), "where the compiled backend is kept")
@@ -217,6 +220,12 @@ func bench(ctx context.Context, cfg settings, log io.Writer) (*report, error) {
 			defer cleanup()
 			e.floe = bin
 		}
+	}
+	if named(targets, "floe-baseline") {
+		if cfg.baseline == "" {
+			return nil, errors.New("target floe-baseline needs -baseline")
+		}
+		e.baseline = cfg.baseline
 	}
 	fmt.Fprintln(log, "floe-bench: building the backend (cached after the first time)")
 	backendBin, err := buildBackend(cfg.cacheDir)

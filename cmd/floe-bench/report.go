@@ -166,13 +166,15 @@ func (r *report) finish() {
 			byTarget[t.name] = c
 			r.Cells = append(r.Cells, c)
 		}
-		// Each floe target against each glacier2router variant and the relay.
+		// Each floe target against each glacier2router variant and the relay,
+		// and floe against the baseline build.
 		for _, t := range r.targets {
 			if !strings.HasPrefix(t.name, "floe") {
 				continue
 			}
 			for _, vs := range r.targets {
-				if !strings.HasPrefix(vs.name, "glacier2") && vs.name != "relay" {
+				ab := t.name == "floe" && vs.name == "floe-baseline"
+				if !strings.HasPrefix(vs.name, "glacier2") && vs.name != "relay" && !ab {
 					continue
 				}
 				if rt, ok := r.compare(byTarget[t.name], byTarget[vs.name], byTarget["direct"]); ok {

@@ -60,6 +60,8 @@ var allTargets = []target{
 		about: "glacier2router with Ice.ThreadPool.Server/Client.SizeMax=8"},
 	{name: "floe", kind: kindRouter, path: func(e *env) string { return e.floe }, prefix: []string{"glacier2"},
 		about: "floe glacier2, the same properties as glacier2router"},
+	{name: "floe-baseline", kind: kindRouter, path: func(e *env) string { return e.baseline }, prefix: []string{"glacier2"},
+		about: "the -baseline floe binary, run as floe is (for A/B comparisons of two builds)"},
 	{name: "floe-quiet", kind: kindRouter, path: func(e *env) string { return e.floe },
 		prefix: []string{"glacier2", "--log-level=warn"},
 		about:  "floe glacier2 with --log-level=warn (no per-session log lines)"},
