@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"io"
 	"net"
 	"sync"
 	"testing"
@@ -465,5 +466,50 @@ func TestIdleConnectionParksAndWakes(t *testing.T) {
 	}
 	if serverConn.Parks() < 3 {
 		t.Fatalf("parked %d times, want it to park again after each wake", serverConn.Parks())
+	}
+}
+
+// A message larger than a read chunk that arrives slowly is read to its
+// end: the stall is no idle connection to park.
+func TestSlowLargeMessageIsNotParked(t *testing.T) {
+	opts := &Options{MessageSizeMax: 1 << 20, ParkIdleAfter: 100 * time.Millisecond}
+	l := listen(t, opts, &echoHandler{}, nil)
+	nc, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	_ = nc.SetDeadline(time.Now().Add(20 * time.Second))
+	validate := make([]byte, ice.HeaderSize)
+	if _, err := io.ReadFull(nc, validate); err != nil {
+		t.Fatal(err)
+	}
+	payload := make([]byte, 3*chunkSize)
+	for i := range payload {
+		payload[i] = byte(i)
+	}
+	m := request(7, payload)
+	half := chunkSize + chunkSize/2
+	if _, err := nc.Write(m.Buf[:half]); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2500 * time.Millisecond) // the park sweep runs every second
+	if _, err := nc.Write(m.Buf[half:]); err != nil {
+		t.Fatal(err)
+	}
+	hdr := make([]byte, ice.HeaderSize)
+	if _, err := io.ReadFull(nc, hdr); err != nil {
+		t.Fatalf("no reply after a slow message: %v", err)
+	}
+	h, err := ice.ParseHeader(hdr, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := make([]byte, h.Size-ice.HeaderSize)
+	if _, err := io.ReadFull(nc, body); err != nil {
+		t.Fatal(err)
+	}
+	if h.Type != ice.ReplyMsg || len(body) < len(payload) {
+		t.Fatalf("got a %s of %d bytes, want the echo of %d", h.Type, len(body), len(payload))
 	}
 }

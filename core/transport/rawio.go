@@ -13,16 +13,20 @@ import (
 // or a write allocates nothing; the reader and the (single) writer each use
 // only their own half.
 type rawIO struct {
-	// Reading: the chunk pointer of the reader and where to read into it.
+	// Reading: the chunk pointer of the reader and where to read into it,
+	// or (into) the rest of a message larger than a chunk.
 	chunk  **[]byte
 	at     int
+	into   []byte
 	rn     int
 	rerr   error
 	readFn func(fd uintptr) bool
 
-	// Writing: a pooled iovec array while a write is in progress.
+	// Writing: a pooled iovec array while a write is in progress; block
+	// has a full socket waited for rather than reported.
 	iov     *[maxIovecs]unix.Iovec
 	iovN    int
+	block   bool
 	wn      int
 	werr    error
 	writeFn func(fd uintptr) bool
@@ -40,10 +44,13 @@ var iovecs = sync.Pool{New: func() any { return new([maxIovecs]unix.Iovec) }}
 func newRawIO() *rawIO {
 	r := &rawIO{}
 	r.readFn = func(fd uintptr) bool {
-		if *r.chunk == nil {
-			*r.chunk = chunks.Get().(*[]byte)
+		buf := r.into
+		if buf == nil {
+			if *r.chunk == nil {
+				*r.chunk = chunks.Get().(*[]byte)
+			}
+			buf = (**r.chunk)[r.at:]
 		}
-		buf := (**r.chunk)[r.at:]
 		for {
 			n, _, e := unix.RawSyscall(unix.SYS_READ, fd, uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)))
 			if e == unix.EINTR {
@@ -56,7 +63,7 @@ func newRawIO() *rawIO {
 			break
 		}
 		if r.rerr == syscall.EAGAIN {
-			if r.at == 0 {
+			if r.into == nil && r.at == 0 {
 				// Nothing buffered: wait without holding a chunk.
 				chunks.Put(*r.chunk)
 				*r.chunk = nil
@@ -70,6 +77,9 @@ func newRawIO() *rawIO {
 			n, _, e := unix.RawSyscall(unix.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&r.iov[0])), uintptr(r.iovN))
 			if e == unix.EINTR {
 				continue
+			}
+			if e == unix.EAGAIN && r.block {
+				return false
 			}
 			r.wn, r.werr = int(n), nil
 			if e != 0 {

@@ -89,7 +89,7 @@ func (c *Conn) readLoopRaw() {
 				n := copy(m.Buf, buf[start:end])
 				start, end = 0, 0
 				c.batch.Flush()
-				if _, err := io.ReadFull(c.nc, m.Buf[n:]); err != nil {
+				if err := c.readFullRaw(m.Buf[n:]); err != nil {
 					m.Release()
 					c.failRead(err)
 					return
@@ -158,6 +158,33 @@ func (c *Conn) readRaw(chunk **[]byte, at int) (int, error) {
 		return 0, io.EOF
 	}
 	return r.rn, nil
+}
+
+// readFullRaw fills buf from the socket, waiting as needed.
+func (c *Conn) readFullRaw(buf []byte) error {
+	r := c.rawio
+	defer func() { r.into = nil }()
+	for len(buf) > 0 {
+		r.into = buf
+		if err := c.raw.Read(r.readFn); err != nil {
+			if c.isParkTimeout(err) {
+				// A message arriving slowly is no idle connection.
+				c.parkRequested.Store(false)
+				_ = c.nc.SetReadDeadline(time.Time{})
+				continue
+			}
+			return err
+		}
+		if r.rerr != nil {
+			return r.rerr
+		}
+		if r.rn <= 0 {
+			return io.ErrUnexpectedEOF
+		}
+		buf = buf[r.rn:]
+		c.touch()
+	}
+	return nil
 }
 
 // dispatch hands a received message to whoever it is for; it reports false
