@@ -269,14 +269,21 @@ func (c *Conn) writeLoop() {
 		bufs = bufs[:0]
 		n := 0
 		for _, m := range batch {
-			bufs = append(bufs, m.Buf)
+			if c.raw == nil {
+				bufs = append(bufs, m.Buf)
+			}
 			n += len(m.Buf)
 		}
 		if c.opts.WriteTimeout > 0 {
 			_ = c.nc.SetWriteDeadline(time.Now().Add(c.opts.WriteTimeout))
 		}
-		w := bufs // WriteTo consumes the slice it is called on
-		_, err := w.WriteTo(c.nc)
+		var err error
+		if c.raw != nil {
+			err = c.writeAllRaw(batch)
+		} else {
+			w := bufs // WriteTo consumes the slice it is called on
+			_, err = w.WriteTo(c.nc)
+		}
 		for i, m := range batch {
 			m.Release()
 			batch[i] = nil
@@ -295,6 +302,28 @@ func (c *Conn) writeLoop() {
 			return
 		}
 	}
+}
+
+// writeAllRaw writes msgs to the raw socket completely, waiting while it
+// is full (under the write deadline). It trims the Buf of a message written
+// in part; the caller releases them all.
+func (c *Conn) writeAllRaw(msgs []*Message) error {
+	c.rawio.block = true
+	defer func() { c.rawio.block = false }()
+	for len(msgs) > 0 {
+		n, err := c.writeNonBlocking(msgs)
+		if err != nil {
+			return err
+		}
+		for len(msgs) > 0 && n >= len(msgs[0].Buf) {
+			n -= len(msgs[0].Buf)
+			msgs = msgs[1:]
+		}
+		if n > 0 {
+			msgs[0].Buf = msgs[0].Buf[n:]
+		}
+	}
+	return nil
 }
 
 func (c *Conn) failWrite(err error) {
