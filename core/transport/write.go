@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"runtime"
 	"syscall"
 	"time"
 
@@ -139,12 +140,38 @@ func (c *Conn) enqueue(b *Batch, m *Message, wait bool, target ReplyTarget, tag 
 // flushNow writes the queue from the calling goroutine as far as the socket
 // takes it without blocking, and leaves the rest to a writer goroutine. The
 // caller holds the writer role (c.writing).
-func (c *Conn) flushNow() {
+//
+// A connection we dialled (to a server, shared by every session) that has
+// other twoway requests in flight is flushed a little later instead: by a
+// goroutine that first yields, so that the readers of other clients the
+// poller woke at the same time queue their requests too and one writev
+// carries them all. Each writev on loopback costs the sender the whole
+// delivery to the receiver, and without this nearly every request from a
+// client with one request in flight took one (at 256 sessions × 1, writevs
+// per request 1.7 → 1.1 and CPU per request 0.85×). With nothing else in
+// flight the request goes out at once, so a lone call waits for nothing;
+// nor do large messages, whose cost is in their bytes.
+func (c *Conn) flushNow() { c.flush(false) }
+
+// coalesceBelow is the queued size up to which a flush may wait.
+const coalesceBelow = 16 << 10
+
+func (c *Conn) flushLater() {
+	runtime.Gosched()
+	c.flush(true)
+}
+
+func (c *Conn) flush(later bool) {
 	if c.raw == nil {
 		go c.writeLoop()
 		return
 	}
 	c.mu.Lock()
+	if !later && !c.incoming && len(c.pending) > 1 && c.queued < coalesceBelow {
+		c.mu.Unlock()
+		go c.flushLater()
+		return
+	}
 	batch := c.queue
 	c.queue = c.spare[:0]
 	c.spare = nil
