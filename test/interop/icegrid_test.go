@@ -48,21 +48,29 @@ func icegridRegistry(t *testing.T) string {
 	if err := os.MkdirAll(filepath.Join(dir, "db"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	port := testutil.FreePort(t)
-	p := testutil.Start(t, testutil.Options{Name: "icegridregistry", Path: "/usr/bin/icegridregistry", Args: []string{
-		"--IceGrid.InstanceName=TestGrid",
-		fmt.Sprintf("--IceGrid.Registry.Client.Endpoints=tcp -h 127.0.0.1 -p %d", port),
-		"--IceGrid.Registry.Server.Endpoints=tcp -h 127.0.0.1",
-		"--IceGrid.Registry.Internal.Endpoints=tcp -h 127.0.0.1",
-		"--IceGrid.Registry.LMDB.Path=" + filepath.Join(dir, "db"),
-		"--IceGrid.Registry.LMDB.MapSize=16",
-		"--IceGrid.Registry.DynamicRegistration=1",
-		"--IceGrid.Registry.AdminPermissionsVerifier=TestGrid/NullPermissionsVerifier",
-		"--IceGrid.Registry.PermissionsVerifier=TestGrid/NullPermissionsVerifier",
-		"--Ice.Admin.Enabled=0",
-	}})
-	if err := p.WaitPort(port, readyTimeout); err != nil {
+	for attempt := 1; ; attempt++ {
+		port := testutil.FreePort(t)
+		p := testutil.Start(t, testutil.Options{Name: "icegridregistry", Path: "/usr/bin/icegridregistry", Args: []string{
+			"--IceGrid.InstanceName=TestGrid",
+			fmt.Sprintf("--IceGrid.Registry.Client.Endpoints=tcp -h 127.0.0.1 -p %d", port),
+			"--IceGrid.Registry.Server.Endpoints=tcp -h 127.0.0.1",
+			"--IceGrid.Registry.Internal.Endpoints=tcp -h 127.0.0.1",
+			"--IceGrid.Registry.LMDB.Path=" + filepath.Join(dir, "db"),
+			"--IceGrid.Registry.LMDB.MapSize=16",
+			"--IceGrid.Registry.DynamicRegistration=1",
+			"--IceGrid.Registry.AdminPermissionsVerifier=TestGrid/NullPermissionsVerifier",
+			"--IceGrid.Registry.PermissionsVerifier=TestGrid/NullPermissionsVerifier",
+			"--Ice.Admin.Enabled=0",
+		}})
+		err := p.WaitPort(port, readyTimeout)
+		if err == nil {
+			return fmt.Sprintf("TestGrid/Locator:tcp -h 127.0.0.1 -p %d", port)
+		}
+		// Another process may have taken the port since FreePort saw it free.
+		if attempt < 3 && strings.Contains(strings.ToLower(p.Stderr()), "address already in use") {
+			p.Kill()
+			continue
+		}
 		t.Fatal(err)
 	}
-	return fmt.Sprintf("TestGrid/Locator:tcp -h 127.0.0.1 -p %d", port)
 }
