@@ -172,3 +172,27 @@ func TestRatiosArePaired(t *testing.T) {
 		t.Fatalf("ratios %+v, want floe ÷ glacier2 = 2 over 3 runs (the ratio of medians would be 1.2)", rep.Ratios)
 	}
 }
+
+// With a baseline build the report has floe ÷ floe-baseline besides each
+// floe target's ratios to the relay; the baseline is never compared with
+// itself or with floe the other way round.
+func TestBaselineIsCompared(t *testing.T) {
+	rep := newReport(settings{runs: 1}, mustTargets(t, "relay,floe-baseline,floe"), allScenarios[:1], nil)
+	for target, rate := range map[string]float64{"relay": 100, "floe-baseline": 80, "floe": 120} {
+		rep.add(measurement{Scenario: "twoway-1x1", Target: target, Run: 1, Rate: rate})
+	}
+	rep.finish()
+	got := map[string]float64{}
+	for _, r := range rep.Ratios {
+		got[r.Target+" ÷ "+r.Versus] = r.Rate
+	}
+	want := map[string]float64{"floe-baseline ÷ relay": 0.8, "floe ÷ relay": 1.2, "floe ÷ floe-baseline": 1.5}
+	if len(got) != len(want) {
+		t.Fatalf("ratios %v, want %v", got, want)
+	}
+	for k, v := range want {
+		if d := got[k] - v; d < -1e-9 || d > 1e-9 {
+			t.Errorf("%s = %v, want %v", k, got[k], v)
+		}
+	}
+}
