@@ -22,8 +22,43 @@ func TestConvertedConfig(t *testing.T) {
 	floe := floeBinary(t)
 	hello, _ := server(t, "A")
 	v, manager, managerProc := verifier(t, true)
-	port := testutil.FreePort(t)
 	dir := t.TempDir()
+	var proc *testutil.Process
+	var port int
+	for attempt := 1; proc == nil; attempt++ {
+		proc, port = convertAndRun(t, floe, dir, attempt, v, manager)
+	}
+	r := &router{proxy: fmt.Sprintf("%s/router:tcp -h 127.0.0.1 -p %d", instanceName, port), port: port, proc: proc}
+
+	res := client(t, r, "session", "--hello", hello, "--user", "alice", "--password", "secret")
+	res.want(t, "sayHello", "Hello alice from hello-A")
+	res.want(t, "sessionTimeout", 30)
+	res.want(t, "acmTimeout", 30)
+	if category := res.str(t, "category"); len(category) != 20 {
+		t.Errorf("getCategoryForClient returned %q; want 20 characters (server endpoints are configured)", category)
+	}
+
+	res = client(t, r, "session-manager", "--user", "alice", "--password", "secret")
+	if session := res.str(t, "createSession"); session == "" {
+		t.Fatal("createSession returned a null session proxy with a session manager configured")
+	}
+	res.want(t, "sessionPing", nil)
+	res.want(t, "destroySession", nil)
+	if _, err := managerProc.WaitLine("SESSION-CREATED alice", 5*time.Second); err != nil {
+		t.Error(err)
+	}
+
+	denied := client(t, r, "session", "--hello", hello, "--user", "mallory", "--password", "guess")
+	denied.wantErr(t, "createSession", "::Glacier2::PermissionDeniedException")
+}
+
+// convertAndRun writes a property file for a router on a free port,
+// converts it with floe convert, checks the HCL, and starts floe run on it.
+// It returns no process when the port was taken meanwhile (attempt may
+// then be retried).
+func convertAndRun(t *testing.T, floe, dir string, attempt int, v, manager string) (*testutil.Process, int) {
+	t.Helper()
+	port := testutil.FreePort(t)
 	properties := filepath.Join(dir, "config.router")
 	src := fmt.Sprintf(`#
 # A glacier2router configuration, converted by floe convert.
@@ -62,29 +97,15 @@ Glacier2.Client.ThreadPool.Size=4
 	}
 
 	proc := testutil.Start(t, testutil.Options{Name: "floe run", Path: floe, Args: []string{"run", "--config", hclFile}})
-	if err := proc.WaitPort(port, readyTimeout); err != nil {
-		t.Fatal(err)
+	err = proc.WaitPort(port, readyTimeout)
+	if err == nil {
+		return proc, port
 	}
-	r := &router{proxy: fmt.Sprintf("%s/router:tcp -h 127.0.0.1 -p %d", instanceName, port), port: port, proc: proc}
-
-	res := client(t, r, "session", "--hello", hello, "--user", "alice", "--password", "secret")
-	res.want(t, "sayHello", "Hello alice from hello-A")
-	res.want(t, "sessionTimeout", 30)
-	res.want(t, "acmTimeout", 30)
-	if category := res.str(t, "category"); len(category) != 20 {
-		t.Errorf("getCategoryForClient returned %q; want 20 characters (server endpoints are configured)", category)
+	// Another process may have taken the port since FreePort saw it free.
+	if attempt < 3 && strings.Contains(strings.ToLower(proc.Stderr()), "address already in use") {
+		proc.Kill()
+		return nil, 0
 	}
-
-	res = client(t, r, "session-manager", "--user", "alice", "--password", "secret")
-	if session := res.str(t, "createSession"); session == "" {
-		t.Fatal("createSession returned a null session proxy with a session manager configured")
-	}
-	res.want(t, "sessionPing", nil)
-	res.want(t, "destroySession", nil)
-	if _, err := managerProc.WaitLine("SESSION-CREATED alice", 5*time.Second); err != nil {
-		t.Error(err)
-	}
-
-	denied := client(t, r, "session", "--hello", hello, "--user", "mallory", "--password", "guess")
-	denied.wantErr(t, "createSession", "::Glacier2::PermissionDeniedException")
+	t.Fatal(err)
+	return nil, 0
 }
