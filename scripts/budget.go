@@ -11,13 +11,17 @@ import (
 // when the Go runtime has not yet run the deadline's timer (a timer on a
 // busy processor can wait for that processor's goroutine to be preempted,
 // up to 10ms later). It is used by one goroutine at a time.
+//
+// It asks the parent for Err, never for Done: a hook's context arms a timer
+// on its first Done, and an armed timer per call cost a trivial on_request
+// 18% of the calls at one request in flight (make bench-hooks, 0.82 → 0.98
+// of no hook).
 type budgetContext struct {
 	context.Context
-	parentDone <-chan struct{}
-	deadline   time.Time // zero: none
-	done       chan struct{}
-	err        error
-	calls      uint32
+	deadline time.Time // zero: none
+	done     chan struct{}
+	err      error
+	calls    uint32
 }
 
 // budgetCheckEvery is how many Done calls (VM instructions) pass between
@@ -28,7 +32,6 @@ const budgetCheckEvery = 128
 // the previous call did not close it.
 func (c *budgetContext) reset(ctx context.Context) {
 	c.Context = ctx
-	c.parentDone = ctx.Done()
 	c.deadline, _ = ctx.Deadline()
 	if c.done == nil || c.err != nil {
 		c.done = make(chan struct{})
@@ -53,13 +56,10 @@ func (c *budgetContext) check() error {
 	if c.err != nil {
 		return c.err
 	}
-	select {
-	case <-c.parentDone:
-		c.expire(c.Context.Err())
-	default:
-		if !c.deadline.IsZero() && !time.Now().Before(c.deadline) {
-			c.expire(context.DeadlineExceeded)
-		}
+	if err := c.Context.Err(); err != nil {
+		c.expire(err)
+	} else if !c.deadline.IsZero() && !time.Now().Before(c.deadline) {
+		c.expire(context.DeadlineExceeded)
 	}
 	return c.err
 }

@@ -196,3 +196,20 @@ func TestRunawayDoesNotStopOthers(t *testing.T) {
 		t.Errorf("stats %+v: want 2 timeouts in 102 calls", st)
 	}
 }
+
+// TestRunawayStopsWhenTheCallerGivesUp: a script inside a long budget
+// still stops when the context it was called under ends (the router
+// shutting down, the client gone), without waiting for its deadline.
+func TestRunawayStopsWhenTheCallerGivesUp(t *testing.T) {
+	s := load(t, `function on_request(req) while true do end end`)
+	c := intercept.New([]intercept.Entry{{Name: "loop", Hook: s, Timeout: time.Minute}}, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(20*time.Millisecond, cancel)
+	start := time.Now()
+	if !c.Request(ctx, sdk.Request, newView()).Deny {
+		t.Fatal("not denied")
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Fatalf("stopped %s after the call began; want it stopped soon after the caller's context ended (20ms), not at its 1-minute budget", took)
+	}
+}

@@ -125,7 +125,7 @@ func (st *state) begin(ctx context.Context, c *call) {
 func (st *state) end() {
 	st.L.RemoveContext()
 	st.ctx, st.call = nil, nil
-	st.bctx.Context, st.bctx.parentDone = nil, nil
+	st.bctx.Context = nil
 }
 
 // version is one compiled version of a script with its pool of states.
