@@ -146,9 +146,16 @@ func (c *Conn) readLoopRaw() {
 func (c *Conn) readRaw(chunk **[]byte, at int) (int, error) {
 	r := c.rawio
 	r.chunk, r.at = chunk, at
-	err := c.raw.Read(r.readFn)
+	n, err := c.rawRead()
 	r.chunk = nil
-	if err != nil {
+	return n, err
+}
+
+// rawRead runs the reader's callback once it has its target (a chunk, or
+// into) and returns what it read.
+func (c *Conn) rawRead() (int, error) {
+	r := c.rawio
+	if err := c.raw.Read(r.readFn); err != nil {
 		return 0, err
 	}
 	if r.rerr != nil {
@@ -166,22 +173,19 @@ func (c *Conn) readFullRaw(buf []byte) error {
 	defer func() { r.into = nil }()
 	for len(buf) > 0 {
 		r.into = buf
-		if err := c.raw.Read(r.readFn); err != nil {
-			if c.isParkTimeout(err) {
-				// A message arriving slowly is no idle connection.
-				c.parkRequested.Store(false)
-				_ = c.nc.SetReadDeadline(time.Time{})
-				continue
-			}
+		n, err := c.rawRead()
+		switch {
+		case c.isParkTimeout(err):
+			// A message arriving slowly is no idle connection.
+			c.parkRequested.Store(false)
+			_ = c.nc.SetReadDeadline(time.Time{})
+			continue
+		case err == io.EOF:
+			return io.ErrUnexpectedEOF
+		case err != nil:
 			return err
 		}
-		if r.rerr != nil {
-			return r.rerr
-		}
-		if r.rn <= 0 {
-			return io.ErrUnexpectedEOF
-		}
-		buf = buf[r.rn:]
+		buf = buf[n:]
 		c.touch()
 	}
 	return nil

@@ -218,13 +218,19 @@ func (c *Conn) settle(batch []*Message, n int) []*Message {
 		clear(batch[i:])
 	}
 	if done > 0 {
-		c.touch()
-		c.mu.Lock()
-		c.queued -= done
-		c.cond.Broadcast()
-		c.mu.Unlock()
+		c.wrote(done)
 	}
 	return left
+}
+
+// wrote accounts for n bytes of the queue written, waking senders waiting
+// for room.
+func (c *Conn) wrote(n int) {
+	c.touch()
+	c.mu.Lock()
+	c.queued -= n
+	c.cond.Broadcast()
+	c.mu.Unlock()
 }
 
 func (c *Conn) putBack(left []*Message) {
@@ -293,14 +299,6 @@ func (c *Conn) writeLoop() {
 		batch, c.queue = c.queue, batch[:0]
 		c.mu.Unlock()
 
-		bufs = bufs[:0]
-		n := 0
-		for _, m := range batch {
-			if c.raw == nil {
-				bufs = append(bufs, m.Buf)
-			}
-			n += len(m.Buf)
-		}
 		if c.opts.WriteTimeout > 0 {
 			_ = c.nc.SetWriteDeadline(time.Now().Add(c.opts.WriteTimeout))
 		}
@@ -308,19 +306,8 @@ func (c *Conn) writeLoop() {
 		if c.raw != nil {
 			err = c.writeAllRaw(batch)
 		} else {
-			w := bufs // WriteTo consumes the slice it is called on
-			_, err = w.WriteTo(c.nc)
+			err = c.writeAllStream(batch, &bufs)
 		}
-		for i, m := range batch {
-			m.Release()
-			batch[i] = nil
-		}
-		clear(bufs)
-		c.touch()
-		c.mu.Lock()
-		c.queued -= n
-		c.cond.Broadcast()
-		c.mu.Unlock()
 		if err != nil {
 			c.failWrite(err)
 			c.mu.Lock()
@@ -332,25 +319,39 @@ func (c *Conn) writeLoop() {
 }
 
 // writeAllRaw writes msgs to the raw socket completely, waiting while it
-// is full (under the write deadline). It trims the Buf of a message written
-// in part; the caller releases them all.
+// is full (under the write deadline), and settles them as flushNow does.
 func (c *Conn) writeAllRaw(msgs []*Message) error {
 	c.rawio.block = true
 	defer func() { c.rawio.block = false }()
 	for len(msgs) > 0 {
 		n, err := c.writeNonBlocking(msgs)
+		msgs = c.settle(msgs, n)
 		if err != nil {
+			c.putBack(msgs)
 			return err
-		}
-		for len(msgs) > 0 && n >= len(msgs[0].Buf) {
-			n -= len(msgs[0].Buf)
-			msgs = msgs[1:]
-		}
-		if n > 0 {
-			msgs[0].Buf = msgs[0].Buf[n:]
 		}
 	}
 	return nil
+}
+
+// writeAllStream writes msgs to a connection without a socket of its own
+// (TLS, WebSocket) with one blocking write, and releases them.
+func (c *Conn) writeAllStream(msgs []*Message, bufs *net.Buffers) error {
+	*bufs = (*bufs)[:0]
+	n := 0
+	for _, m := range msgs {
+		*bufs = append(*bufs, m.Buf)
+		n += len(m.Buf)
+	}
+	w := *bufs // WriteTo consumes the slice it is called on
+	_, err := w.WriteTo(c.nc)
+	for i, m := range msgs {
+		m.Release()
+		msgs[i] = nil
+	}
+	clear(*bufs)
+	c.wrote(n)
+	return err
 }
 
 func (c *Conn) failWrite(err error) {
