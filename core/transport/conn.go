@@ -136,6 +136,11 @@ type Conn struct {
 	// writes and chunked reads; nil for TLS and WebSocket connections.
 	raw   syscall.RawConn
 	rawio *rawIO
+	// readerOwns is set (under mu) while a reader goroutine owns the raw
+	// socket and closes it when it ends; closed is state == stateClosed,
+	// for that reader to check without the lock.
+	readerOwns bool
+	closed     atomic.Bool
 	// batch collects the writes made by this connection's reader.
 	batch Batch
 
@@ -160,6 +165,7 @@ func newConn(nc net.Conn, opts *Options, h Handler, incoming bool) *Conn {
 	if sc, ok := nc.(*net.TCPConn); ok {
 		if raw, err := sc.SyscallConn(); err == nil {
 			c.raw, c.rawio = raw, newRawIO()
+			c.rawio.pumpFn = c.pump
 		}
 	}
 	c.touch()
@@ -364,7 +370,9 @@ func (c *Conn) fail(err error) {
 		return
 	}
 	c.state = stateClosed
+	c.closed.Store(true)
 	c.err = err
+	owned := c.readerOwns
 	pending := c.pending
 	c.pending = nil
 	queue := c.queue
@@ -376,7 +384,12 @@ func (c *Conn) fail(err error) {
 
 	// Before the socket closes, so its descriptor cannot have been reused.
 	parking.forget(c)
-	_ = c.nc.Close()
+	if owned {
+		// Its reader closes it; the deadline wakes a reader that waits.
+		_ = c.nc.SetReadDeadline(time.Unix(1, 0))
+	} else {
+		_ = c.nc.Close()
+	}
 	for _, m := range queue {
 		m.Release()
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -62,6 +63,23 @@ func listen(t *testing.T, opts *Options, h Handler, mon *Monitor) *Listener {
 	go func() { _ = l.Serve(h, nil) }()
 	t.Cleanup(func() { _ = l.Close() })
 	return l
+}
+
+// dialPlain connects a bare socket to l, with a deadline of d for all it
+// does, and reads the listener's ValidateConnection.
+func dialPlain(t *testing.T, l *Listener, d time.Duration) net.Conn {
+	t.Helper()
+	nc, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { nc.Close() })
+	_ = nc.SetDeadline(time.Now().Add(d))
+	validate := make([]byte, ice.HeaderSize)
+	if _, err := io.ReadFull(nc, validate); err != nil {
+		t.Fatal(err)
+	}
+	return nc
 }
 
 func request(id int32, payload []byte) *Message {
@@ -474,16 +492,7 @@ func TestIdleConnectionParksAndWakes(t *testing.T) {
 func TestSlowLargeMessageIsNotParked(t *testing.T) {
 	opts := &Options{MessageSizeMax: 1 << 20, ParkIdleAfter: 100 * time.Millisecond}
 	l := listen(t, opts, &echoHandler{}, nil)
-	nc, err := net.Dial("tcp", l.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	_ = nc.SetDeadline(time.Now().Add(20 * time.Second))
-	validate := make([]byte, ice.HeaderSize)
-	if _, err := io.ReadFull(nc, validate); err != nil {
-		t.Fatal(err)
-	}
+	nc := dialPlain(t, l, 20*time.Second)
 	payload := make([]byte, 3*chunkSize)
 	for i := range payload {
 		payload[i] = byte(i)
@@ -511,5 +520,76 @@ func TestSlowLargeMessageIsNotParked(t *testing.T) {
 	}
 	if h.Type != ice.ReplyMsg || len(body) < len(payload) {
 		t.Fatalf("got a %s of %d bytes, want the echo of %d", h.Type, len(body), len(payload))
+	}
+}
+
+// gateHandler runs each request's handling by way of its test case: it
+// says when a request arrived, then calls onRequest.
+type gateHandler struct {
+	echoHandler
+	arrived   chan struct{}
+	onRequest func(c *Conn)
+}
+
+func (h *gateHandler) Request(c *Conn, m *Message) {
+	m.Release()
+	h.arrived <- struct{}{}
+	h.onRequest(c)
+}
+
+// However a connection is closed — by its own handler while its reader is
+// at work, by another goroutine while the reader waits, or by one that holds
+// a lock the running handler needs — the close does not wait for the
+// reader, and the peer sees its socket closed.
+func TestCloseNeverWaitsForTheReader(t *testing.T) {
+	cases := []struct {
+		name string
+		// handle runs in the handler; close runs on another goroutine
+		// once the request arrived, holding mu.
+		handle func(c *Conn, mu *sync.Mutex)
+		close  func(c *Conn)
+	}{
+		{"by its handler",
+			func(c *Conn, _ *sync.Mutex) { c.Abort(errors.New("refused")) },
+			func(*Conn) {}},
+		{"while the reader waits",
+			func(*Conn, *sync.Mutex) {},
+			func(c *Conn) { time.Sleep(50 * time.Millisecond); c.Abort(nil) }},
+		{"holding what the handler waits for",
+			func(_ *Conn, mu *sync.Mutex) { mu.Lock(); mu.Unlock() },
+			func(c *Conn) { c.Abort(nil) }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var mu sync.Mutex
+			conns := make(chan *Conn, 1)
+			h := &gateHandler{arrived: make(chan struct{}, 1)}
+			h.onRequest = func(c *Conn) { tc.handle(c, &mu) }
+			l, err := Listen(ice.Endpoint{Type: ice.TCPEndpoint, Host: "127.0.0.1"}, &Options{MessageSizeMax: 1 << 20}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Close()
+			go func() { _ = l.Serve(h, func(c *Conn) { conns <- c }) }()
+			nc := dialPlain(t, l, 10*time.Second)
+			c := <-conns
+			mu.Lock()
+			if _, err := nc.Write(request(1, []byte("x")).Buf); err != nil {
+				t.Fatal(err)
+			}
+			<-h.arrived
+			closed := make(chan struct{})
+			go func() { tc.close(c); mu.Unlock(); close(closed) }()
+			select {
+			case <-closed:
+			case <-time.After(5 * time.Second):
+				t.Fatal("closing the connection waited for its reader")
+			}
+			if n, err := nc.Read(make([]byte, 64)); err == nil {
+				t.Fatalf("peer read %d bytes, want its socket closed", n)
+			} else if errors.Is(err, os.ErrDeadlineExceeded) {
+				t.Fatal("peer's socket still open")
+			}
+		})
 	}
 }

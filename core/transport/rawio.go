@@ -1,10 +1,12 @@
 package transport
 
 import (
+	"io"
 	"sync"
 	"syscall"
 	"unsafe"
 
+	"github.com/floe-router/floe/core/ice"
 	"golang.org/x/sys/unix"
 )
 
@@ -13,14 +15,18 @@ import (
 // or a write allocates nothing; the reader and the (single) writer each use
 // only their own half.
 type rawIO struct {
-	// Reading: the chunk pointer of the reader and where to read into it,
-	// or (into) the rest of a message larger than a chunk.
-	chunk  **[]byte
-	at     int
-	into   []byte
-	rn     int
-	rerr   error
-	readFn func(fd uintptr) bool
+	// Reading (read.go): the pooled chunk being filled, the part of it not
+	// yet handled, and why the reader's callback stopped; or (into) the
+	// rest of a message larger than a chunk.
+	buf        *[]byte
+	start, end int
+	stop       readStop
+	big        ice.Header
+	into       []byte
+	rn         int
+	rerr       error
+	pumpFn     func(fd uintptr) bool
+	readFn     func(fd uintptr) bool
 
 	// Writing: a pooled iovec array while a write is in progress; block
 	// has a full socket waited for rather than reported.
@@ -44,33 +50,8 @@ var iovecs = sync.Pool{New: func() any { return new([maxIovecs]unix.Iovec) }}
 func newRawIO() *rawIO {
 	r := &rawIO{}
 	r.readFn = func(fd uintptr) bool {
-		buf := r.into
-		if buf == nil {
-			if *r.chunk == nil {
-				*r.chunk = chunks.Get().(*[]byte)
-			}
-			buf = (**r.chunk)[r.at:]
-		}
-		for {
-			n, _, e := unix.RawSyscall(unix.SYS_READ, fd, uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)))
-			if e == unix.EINTR {
-				continue
-			}
-			r.rn, r.rerr = int(n), nil
-			if e != 0 {
-				r.rn, r.rerr = -1, e
-			}
-			break
-		}
-		if r.rerr == syscall.EAGAIN {
-			if r.into == nil && r.at == 0 {
-				// Nothing buffered: wait without holding a chunk.
-				chunks.Put(*r.chunk)
-				*r.chunk = nil
-			}
-			return false
-		}
-		return true
+		r.rn, r.rerr = readSyscall(fd, r.into)
+		return r.rerr != syscall.EAGAIN
 	}
 	r.writeFn = func(fd uintptr) bool {
 		for {
@@ -89,6 +70,22 @@ func newRawIO() *rawIO {
 		}
 	}
 	return r
+}
+
+// readSyscall reads into buf (not empty); a closed socket reads as io.EOF.
+func readSyscall(fd uintptr, buf []byte) (int, error) {
+	for {
+		n, _, e := unix.RawSyscall(unix.SYS_READ, fd, uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)))
+		switch {
+		case e == unix.EINTR:
+			continue
+		case e != 0:
+			return 0, e
+		case n == 0:
+			return 0, io.EOF
+		}
+		return int(n), nil
+	}
 }
 
 // setIovec points one iovec at b (which is not empty).

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/floe-router/floe/core/ice"
@@ -61,110 +62,214 @@ func (c *Conn) readLoopStream() {
 	}
 }
 
-// readLoopRaw reads chunks from the socket.
+// readStop is why the reader's callback gave the socket back to readLoopRaw.
+type readStop uint8
+
+const (
+	stopNone    readStop = iota
+	stopDone             // the connection is finished
+	stopBig              // a message larger than a chunk is to be read (rawIO.big)
+	stopReadErr          // the socket failed or reached its end (rawIO.rerr)
+)
+
+// readLoopRaw reads a plain socket. Its work is done inside the poller's
+// read callback (pump): it reads, handles every complete message, and after
+// a read that did not fill the chunk tells the poller to wait for the next
+// readiness edge instead of reading once more to see EAGAIN. A later call
+// to the poller would forget an edge that came in the meantime, so only
+// staying inside one call makes the short read a safe sign of an empty
+// socket: at one request in flight per client that extra read was one of
+// the three system calls a request cost its client connection.
+//
+// While the callback runs the runtime holds a reference to the socket that
+// Close waits for, so a reader that owns the connection (claimReader)
+// closes its socket itself when it ends; fail only wakes it.
 func (c *Conn) readLoopRaw() {
-	var chunk *[]byte
-	start, end := 0, 0
+	if !c.claimReader() {
+		return
+	}
+	r := c.rawio
+	owned := true
 	defer func() {
-		if chunk != nil {
-			chunks.Put(chunk)
+		if owned {
+			if r.buf != nil {
+				chunks.Put(r.buf)
+				r.buf, r.start, r.end = nil, 0, 0
+			}
+			c.releaseReader()
 		}
 	}()
 	for {
-		for chunk != nil && end-start >= ice.HeaderSize {
-			buf := *chunk
-			h, err := ice.ParseHeader(buf[start:start+ice.HeaderSize], c.opts.MessageSizeMax)
-			if err != nil {
-				c.batch.Flush()
-				c.fail(fmt.Errorf("%w: %w", ErrProtocol, err))
-				return
-			}
-			if end-start < h.Size {
-				if h.Size <= chunkSize {
-					break // the rest of it is on its way
-				}
-				// Larger than a chunk: read the rest straight into the
-				// message's own buffer.
-				m := NewMessage(h.Size)
-				n := copy(m.Buf, buf[start:end])
-				start, end = 0, 0
-				c.batch.Flush()
-				if err := c.readFullRaw(m.Buf[n:]); err != nil {
-					m.Release()
-					c.failRead(err)
+		r.stop = stopNone
+		err := c.raw.Read(r.pumpFn)
+		switch {
+		case c.closed.Load():
+			return
+		case err != nil && c.isParkTimeout(err):
+			if r.buf == nil {
+				// Parked, another reader may start at once: this one
+				// touches nothing of the connection's any more.
+				c.releaseReader()
+				owned = false
+				if c.park() {
 					return
 				}
-				m.Header = h
-				c.touch()
-				if !c.dispatch(m) {
-					c.batch.Flush()
+				if !c.claimReader() {
 					return
 				}
-				continue
+				owned = true
 			}
-			m := NewMessage(h.Size)
-			copy(m.Buf, buf[start:start+h.Size])
-			m.Header = h
-			start += h.Size
-			if !c.dispatch(m) {
-				c.batch.Flush()
-				return
-			}
-		}
-		// Everything complete is handled: send what it produced before
-		// waiting for more.
-		c.batch.Flush()
-		if chunk != nil {
-			if start == end {
-				chunks.Put(chunk)
-				chunk, start, end = nil, 0, 0
-			} else if start > 0 {
-				end = copy(*chunk, (*chunk)[start:end])
-				start = 0
-			}
-		}
-		n, err := c.readRaw(&chunk, end)
-		if err != nil {
-			if c.isParkTimeout(err) {
-				if chunk == nil && c.park() {
-					return // the epoll waiter starts a reader when data comes
-				}
-				c.parkRequested.Store(false)
-				_ = c.nc.SetReadDeadline(time.Time{})
-				continue
-			}
+			c.parkRequested.Store(false)
+			_ = c.nc.SetReadDeadline(time.Time{})
+		case err != nil:
 			c.failRead(err)
 			return
+		case r.stop == stopReadErr:
+			c.failRead(r.rerr)
+			return
+		case r.stop == stopBig:
+			if !c.readBig() {
+				return
+			}
+		default:
+			return
 		}
-		end += n
-		c.touch()
 	}
 }
 
-// readRaw waits until the socket is readable and reads into (*chunk)[at:],
-// taking a chunk from the pool only then.
-func (c *Conn) readRaw(chunk **[]byte, at int) (int, error) {
+// pump is the reader's poller callback: true hands the socket back to
+// readLoopRaw (rawIO.stop says why), false waits for it to be readable.
+func (c *Conn) pump(fd uintptr) bool {
 	r := c.rawio
-	r.chunk, r.at = chunk, at
-	n, err := c.rawRead()
-	r.chunk = nil
-	return n, err
+	for {
+		if c.closed.Load() {
+			r.stop = stopDone
+			return true
+		}
+		if r.buf == nil {
+			// Taken only once the socket is readable, so an idle
+			// connection holds no buffer.
+			r.buf = chunks.Get().(*[]byte)
+		}
+		want := len(*r.buf) - r.end
+		n, err := readSyscall(fd, (*r.buf)[r.end:])
+		if err == syscall.EAGAIN {
+			if r.end == 0 {
+				chunks.Put(r.buf)
+				r.buf = nil
+			}
+			return false
+		}
+		if err != nil {
+			r.stop, r.rerr = stopReadErr, err
+			return true
+		}
+		r.end += n
+		c.touch()
+		if r.stop = c.handleChunk(); r.stop != stopNone {
+			return true
+		}
+		if n < want {
+			return false
+		}
+	}
 }
 
-// rawRead runs the reader's callback once it has its target (a chunk, or
-// into) and returns what it read.
+// handleChunk dispatches every complete message in the chunk, flushes the
+// writes they caused, and keeps what is left of an incomplete one.
+func (c *Conn) handleChunk() readStop {
+	r := c.rawio
+	buf := *r.buf
+	stop := stopNone
+	for r.end-r.start >= ice.HeaderSize {
+		h, err := ice.ParseHeader(buf[r.start:r.start+ice.HeaderSize], c.opts.MessageSizeMax)
+		if err != nil {
+			c.batch.Flush()
+			c.fail(fmt.Errorf("%w: %w", ErrProtocol, err))
+			return stopDone
+		}
+		if r.end-r.start < h.Size {
+			if h.Size > chunkSize {
+				r.big, stop = h, stopBig
+			}
+			break // the rest of it is on its way
+		}
+		m := NewMessage(h.Size)
+		copy(m.Buf, buf[r.start:r.start+h.Size])
+		m.Header = h
+		r.start += h.Size
+		if !c.dispatch(m) {
+			c.batch.Flush()
+			return stopDone
+		}
+	}
+	// Everything complete is handled: send what it produced before
+	// waiting for more.
+	c.batch.Flush()
+	if r.start == r.end {
+		chunks.Put(r.buf)
+		r.buf, r.start, r.end = nil, 0, 0
+	} else if r.start > 0 {
+		r.end = copy(buf, buf[r.start:r.end])
+		r.start = 0
+	}
+	return stop
+}
+
+// readBig reads the rest of a message larger than a chunk straight into
+// its own buffer, outside the callback (readFullRaw waits on the poller
+// itself), and dispatches it; false means the connection is finished.
+func (c *Conn) readBig() bool {
+	r := c.rawio
+	h := r.big
+	m := NewMessage(h.Size)
+	n := copy(m.Buf, (*r.buf)[r.start:r.end])
+	chunks.Put(r.buf)
+	r.buf, r.start, r.end = nil, 0, 0
+	if err := c.readFullRaw(m.Buf[n:]); err != nil {
+		m.Release()
+		c.failRead(err)
+		return false
+	}
+	m.Header = h
+	c.touch()
+	ok := c.dispatch(m)
+	c.batch.Flush()
+	return ok
+}
+
+// claimReader makes the calling goroutine the reader that closes the
+// socket (see readLoopRaw); false if the connection is closed already.
+func (c *Conn) claimReader() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.state == stateClosed {
+		return false
+	}
+	c.readerOwns = true
+	return true
+}
+
+// releaseReader ends the claim, closing the socket if the connection
+// failed meanwhile.
+func (c *Conn) releaseReader() {
+	c.mu.Lock()
+	c.readerOwns = false
+	closed := c.state == stateClosed
+	c.mu.Unlock()
+	if closed {
+		_ = c.nc.Close()
+	}
+}
+
+// rawRead runs the reader's single-read callback into r.into and returns
+// what it read.
 func (c *Conn) rawRead() (int, error) {
 	r := c.rawio
 	if err := c.raw.Read(r.readFn); err != nil {
 		return 0, err
 	}
-	if r.rerr != nil {
-		return 0, r.rerr
-	}
-	if r.rn <= 0 {
-		return 0, io.EOF
-	}
-	return r.rn, nil
+	return r.rn, r.rerr
 }
 
 // readFullRaw fills buf from the socket, waiting as needed.
@@ -175,6 +280,8 @@ func (c *Conn) readFullRaw(buf []byte) error {
 		r.into = buf
 		n, err := c.rawRead()
 		switch {
+		case c.closed.Load():
+			return ErrClosed
 		case c.isParkTimeout(err):
 			// A message arriving slowly is no idle connection.
 			c.parkRequested.Store(false)
