@@ -14,6 +14,7 @@ import (
 
 	"github.com/floe-router/floe/core/ice"
 	"github.com/hashicorp/go-hclog"
+	"golang.org/x/sys/unix"
 )
 
 // Errors a connection closes with, wrapped with the underlying cause.
@@ -385,7 +386,10 @@ func (c *Conn) fail(err error) {
 	// Before the socket closes, so its descriptor cannot have been reused.
 	parking.forget(c)
 	if owned {
-		// Its reader closes it; the deadline wakes a reader that waits.
+		// Its reader closes it (read.go). Shutting it down now tells the
+		// peer at once, not after the handler's Closed below; the
+		// deadline wakes a reader that waits.
+		_ = c.raw.Control(func(fd uintptr) { _, _, _ = unix.RawSyscall(unix.SYS_SHUTDOWN, fd, unix.SHUT_RDWR, 0) })
 		_ = c.nc.SetReadDeadline(time.Unix(1, 0))
 	} else {
 		_ = c.nc.Close()
