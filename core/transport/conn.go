@@ -166,7 +166,7 @@ func newConn(nc net.Conn, opts *Options, h Handler, incoming bool) *Conn {
 	if sc, ok := nc.(*net.TCPConn); ok {
 		if raw, err := sc.SyscallConn(); err == nil {
 			c.raw, c.rawio = raw, newRawIO()
-			c.rawio.pumpFn = c.pump
+			c.rawio.pumpFn, c.rawio.fillFn = c.pump, c.fill
 		}
 	}
 	c.touch()

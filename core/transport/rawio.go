@@ -3,7 +3,6 @@ package transport
 import (
 	"io"
 	"sync"
-	"syscall"
 	"unsafe"
 
 	"github.com/floe-router/floe/core/ice"
@@ -26,7 +25,7 @@ type rawIO struct {
 	rn         int
 	rerr       error
 	pumpFn     func(fd uintptr) bool
-	readFn     func(fd uintptr) bool
+	fillFn     func(fd uintptr) bool
 
 	// Writing: a pooled iovec array while a write is in progress; block
 	// has a full socket waited for rather than reported.
@@ -49,10 +48,6 @@ var iovecs = sync.Pool{New: func() any { return new([maxIovecs]unix.Iovec) }}
 // -baseline, 5 paired runs).
 func newRawIO() *rawIO {
 	r := &rawIO{}
-	r.readFn = func(fd uintptr) bool {
-		r.rn, r.rerr = readSyscall(fd, r.into)
-		return r.rerr != syscall.EAGAIN
-	}
 	r.writeFn = func(fd uintptr) bool {
 		for {
 			n, _, e := unix.RawSyscall(unix.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&r.iov[0])), uintptr(r.iovN))

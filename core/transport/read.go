@@ -262,40 +262,49 @@ func (c *Conn) releaseReader() {
 	}
 }
 
-// rawRead runs the reader's single-read callback into r.into and returns
-// what it read.
-func (c *Conn) rawRead() (int, error) {
-	r := c.rawio
-	if err := c.raw.Read(r.readFn); err != nil {
-		return 0, err
-	}
-	return r.rn, r.rerr
-}
-
 // readFullRaw fills buf from the socket, waiting as needed.
 func (c *Conn) readFullRaw(buf []byte) error {
 	r := c.rawio
 	defer func() { r.into = nil }()
 	for len(buf) > 0 {
-		r.into = buf
-		n, err := c.rawRead()
+		r.into, r.rn, r.rerr = buf, 0, nil
+		err := c.raw.Read(r.fillFn)
+		buf = buf[r.rn:]
 		switch {
 		case c.closed.Load():
 			return ErrClosed
-		case c.isParkTimeout(err):
+		case err != nil && c.isParkTimeout(err):
 			// A message arriving slowly is no idle connection.
 			c.parkRequested.Store(false)
 			_ = c.nc.SetReadDeadline(time.Time{})
-			continue
-		case err == io.EOF:
-			return io.ErrUnexpectedEOF
 		case err != nil:
 			return err
+		case r.rerr == io.EOF:
+			return io.ErrUnexpectedEOF
+		case r.rerr != nil:
+			return r.rerr
 		}
-		buf = buf[n:]
-		c.touch()
 	}
 	return nil
+}
+
+// fill is readFullRaw's poller callback: it reads into r.into until it is
+// full, waiting for readiness after a short read as pump does.
+func (c *Conn) fill(fd uintptr) bool {
+	r := c.rawio
+	n, err := readSyscall(fd, r.into[r.rn:])
+	switch {
+	case err == syscall.EAGAIN:
+		return false
+	case err != nil:
+		r.rerr = err
+		return true
+	}
+	r.rn += n
+	// Each part counts as activity: a large message arriving slowly is no
+	// idle connection to ACM.
+	c.touch()
+	return r.rn == len(r.into)
 }
 
 // dispatch hands a received message to whoever it is for; it reports false
