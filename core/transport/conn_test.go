@@ -537,6 +537,12 @@ func (h *gateHandler) Request(c *Conn, m *Message) {
 	h.onRequest(c)
 }
 
+// gate is a lock a handler may have to wait for.
+type gate struct {
+	sync.Mutex
+	passed int
+}
+
 // However a connection is closed — by its own handler while its reader is
 // at work, by another goroutine while the reader waits, or by one that holds
 // a lock the running handler needs — the close does not wait for the
@@ -545,26 +551,26 @@ func TestCloseNeverWaitsForTheReader(t *testing.T) {
 	cases := []struct {
 		name string
 		// handle runs in the handler; close runs on another goroutine
-		// once the request arrived, holding mu.
-		handle func(c *Conn, mu *sync.Mutex)
+		// once the request arrived, holding g.
+		handle func(c *Conn, g *gate)
 		close  func(c *Conn)
 	}{
 		{"by its handler",
-			func(c *Conn, _ *sync.Mutex) { c.Abort(errors.New("refused")) },
+			func(c *Conn, _ *gate) { c.Abort(errors.New("refused")) },
 			func(*Conn) {}},
 		{"while the reader waits",
-			func(*Conn, *sync.Mutex) {},
+			func(*Conn, *gate) {},
 			func(c *Conn) { time.Sleep(50 * time.Millisecond); c.Abort(nil) }},
 		{"holding what the handler waits for",
-			func(_ *Conn, mu *sync.Mutex) { mu.Lock(); mu.Unlock() },
+			func(_ *Conn, g *gate) { g.Lock(); g.passed++; g.Unlock() },
 			func(c *Conn) { c.Abort(nil) }},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			var mu sync.Mutex
+			var g gate
 			conns := make(chan *Conn, 1)
 			h := &gateHandler{arrived: make(chan struct{}, 1)}
-			h.onRequest = func(c *Conn) { tc.handle(c, &mu) }
+			h.onRequest = func(c *Conn) { tc.handle(c, &g) }
 			l, err := Listen(ice.Endpoint{Type: ice.TCPEndpoint, Host: "127.0.0.1"}, &Options{MessageSizeMax: 1 << 20}, nil)
 			if err != nil {
 				t.Fatal(err)
@@ -573,13 +579,13 @@ func TestCloseNeverWaitsForTheReader(t *testing.T) {
 			go func() { _ = l.Serve(h, func(c *Conn) { conns <- c }) }()
 			nc := dialPlain(t, l, 10*time.Second)
 			c := <-conns
-			mu.Lock()
+			g.Lock()
 			if _, err := nc.Write(request(1, []byte("x")).Buf); err != nil {
 				t.Fatal(err)
 			}
 			<-h.arrived
 			closed := make(chan struct{})
-			go func() { tc.close(c); mu.Unlock(); close(closed) }()
+			go func() { tc.close(c); g.Unlock(); close(closed) }()
 			select {
 			case <-closed:
 			case <-time.After(5 * time.Second):
