@@ -119,7 +119,7 @@ Commands:
         Start the router with an HCL configuration. Without --config it runs
         the embedded development default: clients on tcp -h 127.0.0.1
         -p 4063, every user and password accepted.
-  validate FILE...
+  validate [--config] FILE...
         Check HCL configuration files and print every mistake as
         file:line:col (a script's at its own file:line); print "FILE: OK"
         for a valid one.
@@ -232,16 +232,39 @@ func (c *cli) load(path string, all bool) *config.Config {
 
 // validate is "floe validate FILE...".
 func (c *cli) validate(args []string) int {
-	switch {
-	case len(args) == 0:
-		fmt.Fprintln(c.stderr, "Usage: floe validate FILE...")
-		return exitUsage
-	case args[0] == "-h" || args[0] == "--help":
-		fmt.Fprintln(c.stdout, "Usage: floe validate FILE...")
+	const usage = "Usage: floe validate [--config] FILE..."
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+		fmt.Fprintln(c.stdout, usage)
 		return exitOK
 	}
+	// Files are named plainly, or with run's --config, which users type
+	// out of habit; any other flag is a mistake, not a file to open.
+	var paths []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		switch {
+		case !strings.HasPrefix(a, "-") || a == "-":
+			paths = append(paths, a)
+		case name == "config" && hasValue:
+			paths = append(paths, value)
+		case name == "config" && i+1 < len(args):
+			i++
+			paths = append(paths, args[i])
+		case name == "config":
+			fmt.Fprintf(c.stderr, "floe validate: %s needs a file\n%s\n", a, usage)
+			return exitUsage
+		default:
+			fmt.Fprintf(c.stderr, "floe validate: unknown flag %s\n%s\n", a, usage)
+			return exitUsage
+		}
+	}
+	if len(paths) == 0 {
+		fmt.Fprintln(c.stderr, usage)
+		return exitUsage
+	}
 	code := exitOK
-	for _, path := range args {
+	for _, path := range paths {
 		cfg := c.load(path, true)
 		if cfg == nil {
 			code = exitFailure

@@ -61,10 +61,12 @@ func TestDispatch(t *testing.T) {
 	}{
 		{args: []string{"floe"}, code: exitUsage, stderr: "Usage: floe <command>"},
 		{args: []string{"floe", "help"}, code: exitOK, stdout: "Usage: floe <command>", noStderr: true},
-		{args: []string{"floe", "--help"}, code: exitOK, stdout: "validate FILE..."},
+		{args: []string{"floe", "--help"}, code: exitOK, stdout: "validate [--config] FILE..."},
 		{args: []string{"floe", "version"}, code: exitOK, stdout: "floe ", noStderr: true},
 		{args: []string{"floe", "frobnicate"}, code: exitUsage, stderr: `floe: unknown command "frobnicate"`},
-		{args: []string{"floe", "validate"}, code: exitUsage, stderr: "Usage: floe validate FILE..."},
+		{args: []string{"floe", "validate"}, code: exitUsage, stderr: "Usage: floe validate [--config] FILE..."},
+		{args: []string{"floe", "validate", "--config"}, code: exitUsage, stderr: "--config needs a file"},
+		{args: []string{"floe", "validate", "--strict", "floe.hcl"}, code: exitUsage, stderr: "unknown flag --strict"},
 		{args: []string{"floe", "run", "extra.hcl"}, code: exitUsage, stderr: `unexpected argument "extra.hcl"`},
 		{args: []string{"floe", "run", "--log-level=loud"}, code: exitUsage, stderr: `invalid log level "loud"`},
 		{args: []string{"floe", "run", "--bogus"}, code: exitUsage, stderr: "flag provided but not defined: -bogus"},
@@ -285,5 +287,31 @@ func TestBinaryAsGlacier2Router(t *testing.T) {
 	out, err = exec.Command(bin, "version").Output()
 	if err != nil || !strings.HasPrefix(string(out), "floe ") {
 		t.Errorf("floe version: %v\n%s", err, out)
+	}
+}
+
+// The Diagnostics example in docs/configuration.md is what floe validate
+// prints for its file, so the documentation cannot drift from the messages.
+func TestDocumentedDiagnosticsAreCurrent(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/configuration.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(doc), "\n## Diagnostics\n")
+	if !ok {
+		t.Fatal("docs/configuration.md has no Diagnostics section")
+	}
+	blocks := strings.Split(section, "```")
+	// blocks[1] is "hcl\n<file>", blocks[3] "\n<output>".
+	if len(blocks) < 4 || !strings.HasPrefix(blocks[1], "hcl\n") {
+		t.Fatal("the Diagnostics section lost its example file and output")
+	}
+	t.Chdir(t.TempDir())
+	if err := os.WriteFile("floe.hcl", []byte(strings.TrimPrefix(blocks[1], "hcl\n")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := runCLI(t, nil, nil, "floe", "validate", "floe.hcl")
+	if want := strings.TrimPrefix(blocks[3], "\n"); r.code != exitFailure || r.stderr != want {
+		t.Errorf("exit %d, floe validate printed:\n%s\nthe documentation says:\n%s", r.code, r.stderr, want)
 	}
 }

@@ -15,13 +15,16 @@ import (
 // need a valid configuration, and so core/ice's real ParseEndpoints and
 // ParseProxy. It fails until those parsers are implemented.
 func TestCLIWithStringifiedProxyParser(t *testing.T) {
-	t.Run("validate a valid file", func(t *testing.T) {
-		r := runCLI(t, nil, nil, "floe", "validate", "testdata/floe.hcl")
-		if r.code != exitOK || r.stdout != "testdata/floe.hcl: OK\n" ||
-			!strings.HasPrefix(r.stderr, "testdata/floe.hcl:6:15: warning: Development setting; ") {
-			t.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
-		}
-	})
+	// The file named plainly or with run's --config, in either form.
+	for _, args := range [][]string{{"testdata/floe.hcl"}, {"--config", "testdata/floe.hcl"}, {"-config=testdata/floe.hcl"}} {
+		t.Run("validate a valid file: "+strings.Join(args, " "), func(t *testing.T) {
+			r := runCLI(t, nil, nil, append([]string{"floe", "validate"}, args...)...)
+			if r.code != exitOK || r.stdout != "testdata/floe.hcl: OK\n" ||
+				!strings.HasPrefix(r.stderr, "testdata/floe.hcl:6:15: warning: Development setting; ") {
+				t.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+			}
+		})
+	}
 
 	t.Run("run with a file", func(t *testing.T) {
 		r := runCLI(t, nil, nil, "floe", "run", "--config", "testdata/floe.hcl")
