@@ -6,6 +6,7 @@ import (
 
 	"github.com/floe-router/floe/core/config"
 	"github.com/floe-router/floe/core/intercept"
+	"github.com/floe-router/floe/sdk"
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/hcl/v2"
 )
@@ -22,17 +23,28 @@ type hookSource func(ctx context.Context, cfg *config.Config, log hclog.Logger, 
 var hookSources []hookSource
 
 // configCheck checks what only a hook source can (a plugin's config block
-// against the schema the plugin declares), for floe validate.
-type configCheck func(ctx context.Context, cfg *config.Config) hcl.Diagnostics
+// against the schema the plugin declares), for floe validate, and reports
+// the points its hooks use.
+type configCheck func(ctx context.Context, cfg *config.Config) (hcl.Diagnostics, sdk.Points)
 
 // configChecks are registered by the hook sources, like hookSources.
 var configChecks []configCheck
 
-// checkHooks runs every configCheck.
+// checkHooks runs every configCheck, then refuses what Start would: a
+// router in which neither the auth block nor a hook authenticates.
 func checkHooks(ctx context.Context, cfg *config.Config) hcl.Diagnostics {
 	var diags hcl.Diagnostics
+	var points sdk.Points
 	for _, check := range configChecks {
-		diags = append(diags, check(ctx, cfg)...)
+		d, p := check(ctx, cfg)
+		diags = append(diags, d...)
+		points |= p
+	}
+	if !diags.HasErrors() && !cfg.Auth.HasAuthenticator() && !points.Has(sdk.Authenticate) {
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "No authentication configured",
+			Detail: "No auth block authenticates and no script or plugin implements authentication: " +
+				"createSession would refuse everyone. Configure auth { ... }, an on_authenticate function or an auth plugin.",
+			Subject: &hcl.Range{Filename: cfg.Source, Start: hcl.InitialPos, End: hcl.InitialPos}})
 	}
 	return diags
 }

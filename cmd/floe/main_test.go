@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/floe-router/floe/core/config"
+	"github.com/floe-router/floe/internal/testutil"
 	"github.com/hashicorp/go-hclog"
 )
 
@@ -293,15 +294,7 @@ func TestBinaryAsGlacier2Router(t *testing.T) {
 // The Diagnostics example in docs/configuration.md is what floe validate
 // prints for its file, so the documentation cannot drift from the messages.
 func TestDocumentedDiagnosticsAreCurrent(t *testing.T) {
-	doc, err := os.ReadFile("../../docs/configuration.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, section, ok := strings.Cut(string(doc), "\n## Diagnostics\n")
-	if !ok {
-		t.Fatal("docs/configuration.md has no Diagnostics section")
-	}
-	blocks := strings.Split(section, "```")
+	blocks := strings.Split(testutil.DocSection(t, "configuration.md", "## Diagnostics"), "```")
 	// blocks[1] is "hcl\n<file>", blocks[3] "\n<output>".
 	if len(blocks) < 4 || !strings.HasPrefix(blocks[1], "hcl\n") {
 		t.Fatal("the Diagnostics section lost its example file and output")

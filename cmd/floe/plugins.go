@@ -11,6 +11,7 @@ import (
 	"github.com/floe-router/floe/core/config"
 	"github.com/floe-router/floe/core/intercept"
 	"github.com/floe-router/floe/plugins/host"
+	"github.com/floe-router/floe/sdk"
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/prometheus/client_golang/prometheus"
@@ -97,12 +98,18 @@ func (pluginCollector) Collect(ch chan<- prometheus.Metric) {
 
 // checkPlugins starts each plugin to check its config block against the
 // schema it declares, then stops it: floe validate.
-func checkPlugins(ctx context.Context, cfg *config.Config) hcl.Diagnostics {
+func checkPlugins(ctx context.Context, cfg *config.Config) (hcl.Diagnostics, sdk.Points) {
 	var diags hcl.Diagnostics
+	var points sdk.Points
 	for _, pc := range cfg.Plugins {
-		diags = append(diags, host.New(pc, nil, host.DefaultSupervision).Check(ctx)...)
+		p := host.New(pc, nil, host.DefaultSupervision)
+		d := p.Check(ctx)
+		diags = append(diags, d...)
+		if desc := p.Description(); desc != nil && !d.HasErrors() {
+			points |= desc.Points
+		}
 	}
-	return diags
+	return diags, points
 }
 
 // diagnosticsError is an error whose text is the diagnostics as floe

@@ -22,6 +22,9 @@ func TestValidateChecksPluginConfig(t *testing.T) {
 	good := writeFile(t, "good.hcl", `client {
   endpoints = "tcp -p 4063"
 }
+auth {
+  verifier = "verifier:tcp -p 4064"
+}
 plugin "guard" {
   path = "`+bin+`"
   config {
@@ -32,6 +35,9 @@ plugin "guard" {
 	bad := writeFile(t, "bad.hcl", `client {
   endpoints = "tcp -p 4063"
 }
+auth {
+  verifier = "verifier:tcp -p 4064"
+}
 plugin "guard" {
   path = "`+bin+`"
   config {
@@ -40,13 +46,26 @@ plugin "guard" {
   }
 }
 `)
-	r := runCLI(t, nil, nil, "floe", "validate", good, bad)
+	// The guard plugin filters but does not authenticate: without an auth
+	// block, floe run would refuse to start, and so does validate.
+	noAuth := writeFile(t, "noauth.hcl", `client {
+  endpoints = "tcp -p 4063"
+}
+plugin "guard" {
+  path = "`+bin+`"
+  config {
+    deny_operations = ["shutdown"]
+  }
+}
+`)
+	r := runCLI(t, nil, nil, "floe", "validate", good, bad, noAuth)
 	if r.code != exitFailure || r.stdout != good+": OK\n" {
 		t.Fatalf("exit %d, stdout %q, stderr %s", r.code, r.stdout, r.stderr)
 	}
-	want := bad + `:8:23: error: Invalid duration; "a while" is not a duration; write a number and a unit, as "50ms" or "5m".
+	want := bad + `:11:23: error: Invalid duration; "a while" is not a duration; write a number and a unit, as "50ms" or "5m".
         cache_for       = "a while"
                           ^^^^^^^^^
+` + noAuth + `:1:1: error: No authentication configured; No auth block authenticates and no script or plugin implements authentication: createSession would refuse everyone. Configure auth { ... }, an on_authenticate function or an auth plugin.
 `
 	if r.stderr != want {
 		t.Errorf("stderr:\n%s\nwant:\n%s", r.stderr, want)

@@ -23,7 +23,7 @@ import (
 
 func init() {
 	hookSources = append(hookSources, scriptHooks)
-	configChecks = append(configChecks, func(_ context.Context, cfg *config.Config) hcl.Diagnostics {
+	configChecks = append(configChecks, func(_ context.Context, cfg *config.Config) (hcl.Diagnostics, sdk.Points) {
 		return scriptDiagnostics(cfg)
 	})
 }
@@ -171,30 +171,22 @@ func reloadScript(ctx context.Context, l *loadedScript, stamp fileStamp, log hcl
 
 // scriptDiagnostics compiles and loads every configured script, for floe
 // validate: each mistake is a diagnostic at the script's file:line.
-func scriptDiagnostics(cfg *config.Config) hcl.Diagnostics {
+func scriptDiagnostics(cfg *config.Config) (hcl.Diagnostics, sdk.Points) {
 	var diags hcl.Diagnostics
-	authenticates := false
+	var points sdk.Points
 	for _, sc := range cfg.Scripts {
 		prog, err := compileScript(sc)
 		if err == nil {
 			var s *scripts.Script
 			if s, err = scripts.New(context.Background(), prog, scripts.Options{}); err == nil {
-				authenticates = authenticates || s.Points().Has(sdk.Authenticate)
+				points |= s.Points()
 				s.Close()
 				continue
 			}
 		}
 		diags = append(diags, scriptDiagnostic(sc, err))
 	}
-	// Plugins declare their capabilities only once started: with plugins
-	// configured, authentication is left to checkPlugins and to Start.
-	if len(cfg.Scripts) > 0 && len(diags) == 0 && !authenticates && !cfg.Auth.HasAuthenticator() && len(cfg.Plugins) == 0 {
-		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "No authentication configured",
-			Detail: "No auth block authenticates and no script defines on_authenticate: createSession would refuse everyone. " +
-				"Configure auth { ... } or an on_authenticate function.",
-			Subject: &hcl.Range{Filename: cfg.Source, Start: hcl.InitialPos, End: hcl.InitialPos}})
-	}
-	return diags
+	return diags, points
 }
 
 func scriptDiagnostic(sc config.Script, err error) *hcl.Diagnostic {

@@ -136,3 +136,28 @@ func TestScriptHotReload(t *testing.T) {
 		t.Errorf("log:\n%s", logs.String())
 	}
 }
+
+// Without an auth block, a configuration is valid only if a script
+// authenticates, as floe run requires.
+func TestValidateNeedsSomethingThatAuthenticates(t *testing.T) {
+	for _, tc := range []struct {
+		name, lua string
+		code      int
+	}{
+		{"a script that authenticates", "function on_authenticate(a) return true end\n", exitOK},
+		{"a script that only filters", "function on_request(req) end\n", exitFailure},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "guard.lua"), []byte(tc.lua), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			cfg := writeFile(t, "floe.hcl", "client {\n  endpoints = \"tcp -p 4063\"\n}\nscript \"guard\" {\n  file = \""+
+				filepath.Join(dir, "guard.lua")+"\"\n}\n")
+			r := runCLI(t, nil, nil, "floe", "validate", cfg)
+			if r.code != tc.code || (tc.code != exitOK) != strings.Contains(r.stderr, "No authentication configured") {
+				t.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+			}
+		})
+	}
+}

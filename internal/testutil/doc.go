@@ -11,7 +11,8 @@
 // with the process's stderr in the error, when it exits first. FreePort picks
 // a loopback port from the OS for programs that cannot report the port they
 // bound. RequirePeer decides what a missing external program means: a failure
-// under CI=true, a skip otherwise.
+// under CI=true, a skip otherwise. DocSection hands a test a section of the
+// documentation, so documented examples can be held to what the code does.
 //
 // This package is for tests only; it imports nothing else of floe's.
 package testutil
