@@ -621,3 +621,21 @@ func TestNullElements(t *testing.T) {
 		}
 	}
 }
+
+// A number too large or small for any setting is refused wherever it is
+// written, before anything writes it out in decimal (which for 1e60333333
+// took minutes).
+func TestHugeNumbersAreRefused(t *testing.T) {
+	for _, tc := range []struct{ src, want string }{
+		{"session {\n  routing_table_size = 1e60333333\n}\n", "about 1e60333333"},
+		{"session {\n  routing_table_size = \"1e60333333\"\n}\n", "about 1e60333333"},
+		{"session {\n  routing_table_size = 1e-60333333\n}\n", "about 1e-60333333"},
+		{"session {\n  timeout = 1e60333333\n}\n", "about 1e60333333"},
+		{"filter {\n  categories = [\"a\", 1e60333333]\n}\n", "about 1e60333333"},
+	} {
+		_, diags := Parse([]byte(minimal+tc.src), "test.hcl")
+		if got := diagLines(diags); !strings.Contains(got, "Number out of range") || !strings.Contains(got, tc.want) {
+			t.Errorf("%q: got\n%s", tc.src, got)
+		}
+	}
+}

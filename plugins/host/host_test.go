@@ -344,6 +344,13 @@ func TestConfigDiagnosticsAtTheirPositions(t *testing.T) {
 		!strings.Contains(diags[0].Detail, `plugin "test": rule[1].name: a rule may not be named "bad"`) {
 		t.Errorf("the plugin's config error: %v", diags)
 	}
+	// A number no setting can hold is refused before it is converted
+	// (which, written out in decimal, would take minutes).
+	cfg = loadPlugin(t, "  config {\n    cache_for = 1e60333333\n  }\n")
+	diags = New(cfg, nil, fast).Check(context.Background())
+	if len(diags) != 1 || diags[0].Summary != "Number out of range" || !strings.Contains(diags[0].Detail, "about 1e60333333") {
+		t.Errorf("a huge number: %v", diags)
+	}
 }
 
 func TestCachedVerdicts(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/floe-router/floe/core/config"
 	"github.com/floe-router/floe/sdk"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
@@ -125,7 +126,22 @@ func decodeAttrs(schema []sdk.Attribute, attrs hcl.Attributes, prefix string, ob
 			continue
 		}
 		ty := ctyTypes[a.Type]
-		cv, err := convert.Convert(v, ty)
+		var cv cty.Value
+		var err error
+		huge := config.HugeNumber(v)
+		if huge == "" {
+			cv, err = convert.Convert(v, ty)
+			if err == nil {
+				huge = config.HugeNumber(cv)
+			}
+		}
+		if huge != "" {
+			// Converting it, or writing it as JSON, would take minutes.
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Number out of range",
+				Detail:  fmt.Sprintf("%s holds a number far too large or small for any setting (%s).", a.Name, huge),
+				Subject: attr.Expr.Range().Ptr()})
+			continue
+		}
 		if err != nil || !cv.IsWhollyKnown() {
 			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Incorrect attribute value type",
 				Detail:  fmt.Sprintf("Inappropriate value for attribute %q: a %s is required.", a.Name, a.Type),
