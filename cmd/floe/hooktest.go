@@ -1,12 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"maps"
+	"math/big"
 	"os"
 	"path/filepath"
 	"slices"
@@ -22,6 +25,7 @@ import (
 	"github.com/hashicorp/hcl/v2/gohcl"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	hcljson "github.com/hashicorp/hcl/v2/json"
+	"github.com/zclconf/go-cty/cty"
 )
 
 // floe hooktest runs request fixtures through the configured hooks (Lua
@@ -175,12 +179,23 @@ func loadCases(name string) ([]hookCase, hcl.Diagnostics) {
 		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read cases", Detail: err.Error(),
 			Subject: &hcl.Range{Filename: name}}}
 	}
+	return parseCases(src, name)
+}
+
+// parseCases decodes the cases in src, read from the file name.
+func parseCases(src []byte, name string) ([]hookCase, hcl.Diagnostics) {
 	var file *hcl.File
 	var diags hcl.Diagnostics
 	if strings.EqualFold(filepath.Ext(name), ".json") {
 		file, diags = hcljson.Parse(src, name)
+		if !diags.HasErrors() {
+			diags = append(diags, hugeJSONNumbers(src, name)...)
+		}
 	} else {
 		file, diags = hclsyntax.ParseConfig(src, name, hcl.InitialPos)
+		if !diags.HasErrors() {
+			diags = append(diags, hugeNumberLiterals(file.Body.(*hclsyntax.Body))...)
+		}
 	}
 	if diags.HasErrors() {
 		return nil, diags
@@ -211,6 +226,59 @@ func loadCases(name string) ([]hookCase, hcl.Diagnostics) {
 		}
 	}
 	return cf.Cases, diags
+}
+
+// hugeNumberLiterals refuses numbers no case field can hold: decoding one
+// into a string field would write it in decimal, which for 1e60333333
+// takes minutes (see config.HugeNumber).
+func hugeNumberLiterals(body *hclsyntax.Body) hcl.Diagnostics {
+	return hclsyntax.VisitAll(body, func(n hclsyntax.Node) hcl.Diagnostics {
+		lit, ok := n.(*hclsyntax.LiteralValueExpr)
+		if !ok {
+			return nil
+		}
+		if huge := config.HugeNumber(lit.Val); huge != "" {
+			return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Number out of range",
+				Detail: fmt.Sprintf("A number far too large or small for any field (%s).", huge), Subject: lit.SrcRange.Ptr()}}
+		}
+		return nil
+	})
+}
+
+// hugeJSONNumbers is hugeNumberLiterals for HCL's JSON syntax.
+func hugeJSONNumbers(src []byte, name string) hcl.Diagnostics {
+	dec := json.NewDecoder(bytes.NewReader(src))
+	dec.UseNumber()
+	var doc any
+	if dec.Decode(&doc) != nil {
+		return nil // hcljson has reported it
+	}
+	var diags hcl.Diagnostics
+	var walk func(v any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			for _, e := range v {
+				walk(e)
+			}
+		case []any:
+			for _, e := range v {
+				walk(e)
+			}
+		case json.Number:
+			f, _, err := big.ParseFloat(string(v), 10, 64, big.ToNearestEven)
+			if err != nil || diags.HasErrors() {
+				return
+			}
+			if huge := config.HugeNumber(cty.NumberVal(f)); huge != "" {
+				diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Number out of range",
+					Detail:  fmt.Sprintf("A number far too large or small for any field (%s).", huge),
+					Subject: &hcl.Range{Filename: name, Start: hcl.InitialPos, End: hcl.InitialPos}})
+			}
+		}
+	}
+	walk(doc)
+	return diags
 }
 
 func caseError(tc *hookCase, summary, format string, args ...any) *hcl.Diagnostic {

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/floe-router/floe/core/config"
 )
 
 // TestExampleScripts runs floe hooktest on every example of
@@ -106,4 +109,39 @@ case "unless it is expected" {
 	if r.code != exitUsage || !strings.Contains(r.stderr, "Usage: floe hooktest") {
 		t.Errorf("exit %d\nstderr:\n%s", r.code, r.stderr)
 	}
+}
+
+// A number no field can hold is refused in either syntax (decoding it into
+// a string field would take minutes).
+func TestCasesRefuseHugeNumbers(t *testing.T) {
+	for _, tc := range []struct{ name, src string }{
+		{"cases.hcl", "case \"n\" {\n  operation = 1e60333333\n}\n"},
+		{"cases.json", `{"case": {"n": {"operation": 1e60333333}}}`},
+	} {
+		_, diags := parseCases([]byte(tc.src), tc.name)
+		if !diags.HasErrors() || diags[0].Summary != "Number out of range" {
+			t.Errorf("%s: %v", tc.name, diags)
+		}
+	}
+}
+
+// FuzzParseCases: a case file, in either syntax, gets diagnostics, never a
+// crash or a hang.
+func FuzzParseCases(f *testing.F) {
+	for _, p := range []string{"../../examples/scripts/require-attribute/cases.hcl", "../../examples/scripts/user-context/cases.hcl"} {
+		if src, err := os.ReadFile(p); err == nil {
+			f.Add(src, false)
+		}
+	}
+	f.Add([]byte(`{"case": {"a": {"operation": "x", "size": 3, "expect": {"verdict": "deny"}}}}`), true)
+	f.Add([]byte("case \"n\" {\n  operation = 1e60333333\n}\n"), false)
+	f.Add([]byte(`{"case": {"n": {"operation": 1e60333333}}}`), true)
+	f.Fuzz(func(t *testing.T, src []byte, isJSON bool) {
+		name := "fuzz.hcl"
+		if isJSON {
+			name = "fuzz.json"
+		}
+		_, diags := parseCases(src, name)
+		_ = config.WriteDiagnostics(&bytes.Buffer{}, diags, map[string][]byte{name: src})
+	})
 }
