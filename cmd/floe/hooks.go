@@ -41,12 +41,18 @@ func checkHooks(ctx context.Context, cfg *config.Config) hcl.Diagnostics {
 		points |= p
 	}
 	if !diags.HasErrors() && !cfg.Auth.HasAuthenticator() && !points.Has(sdk.Authenticate) {
-		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "No authentication configured",
-			Detail: "No auth block authenticates and no script or plugin implements authentication: " +
-				"createSession would refuse everyone. Configure auth { ... }, an on_authenticate function or an auth plugin.",
-			Subject: &hcl.Range{Filename: cfg.Source, Start: hcl.InitialPos, End: hcl.InitialPos}})
+		diags = append(diags, noAuthDiagnostic(cfg))
 	}
 	return diags
+}
+
+// noAuthDiagnostic is how validate and run report a configuration in
+// which nothing authenticates.
+func noAuthDiagnostic(cfg *config.Config) *hcl.Diagnostic {
+	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "No authentication configured",
+		Detail: "No auth block authenticates and no script or plugin implements authentication: " +
+			"createSession would refuse everyone. Configure auth { ... }, an on_authenticate function or an auth plugin.",
+		Subject: &hcl.Range{Filename: cfg.Source, Start: hcl.InitialPos, End: hcl.InitialPos}}
 }
 
 // buildHooks assembles the interception chain from every source.

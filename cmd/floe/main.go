@@ -21,6 +21,7 @@ import (
 	"syscall"
 
 	"github.com/floe-router/floe/core/config"
+	"github.com/floe-router/floe/core/router"
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/hcl/v2"
 )
@@ -302,6 +303,12 @@ func (c *cli) start(ctx context.Context, cfg *config.Config, lf logFlags, nowarn
 	}
 	logger.Info("starting", "config", cfg.Source, "instance", cfg.InstanceName, "client_endpoints", cfg.Client.Endpoints)
 	err := c.serve(ctx, cfg, logger)
+	if errors.Is(err, router.ErrNoAuthenticator) {
+		// Only known once the hooks said what they implement; a mistake in
+		// the configuration all the same.
+		_ = config.WriteDiagnostics(c.stderr, hcl.Diagnostics{noAuthDiagnostic(cfg)}, nil)
+		return exitUsage
+	}
 	if err != nil && !(errors.Is(err, context.Canceled) && ctx.Err() != nil) {
 		logger.Error("router failed", "error", err)
 		return exitFailure

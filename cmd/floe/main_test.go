@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/floe-router/floe/core/config"
+	"github.com/floe-router/floe/core/router"
 	"github.com/floe-router/floe/internal/testutil"
 	"github.com/hashicorp/go-hclog"
 )
@@ -306,5 +307,16 @@ func TestDocumentedDiagnosticsAreCurrent(t *testing.T) {
 	r := runCLI(t, nil, nil, "floe", "validate", "floe.hcl")
 	if want := strings.TrimPrefix(blocks[3], "\n"); r.code != exitFailure || r.stderr != want {
 		t.Errorf("exit %d, floe validate printed:\n%s\nthe documentation says:\n%s", r.code, r.stderr, want)
+	}
+}
+
+// A configuration the router refuses for want of anything that
+// authenticates is a configuration error for floe run too: exit 2, with
+// the diagnostic floe validate prints.
+func TestRunReportsNothingAuthenticatesAsAConfigurationError(t *testing.T) {
+	path := writeFile(t, "floe.hcl", "client {\n  endpoints = \"tcp -h 127.0.0.1 -p 0\"\n}\nauth {\n  allow_all = true\n}\n")
+	r := runCLI(t, nil, router.ErrNoAuthenticator, "floe", "run", "--config", path)
+	if r.code != exitUsage || !strings.Contains(r.stderr, path+":1:1: error: No authentication configured; ") {
+		t.Errorf("exit %d\nstderr:\n%s", r.code, r.stderr)
 	}
 }

@@ -131,6 +131,6 @@ func locatorCacheTimeout(cfg *config.Config) time.Duration {
 	return config.LocatorCacheForever
 }
 
-// errNoAuthenticator is Glacier2's refusal to start with nothing to
+// ErrNoAuthenticator is Glacier2's refusal to start with nothing to
 // authenticate sessions.
-var errNoAuthenticator = errors.New("router: Glacier2 requires a permissions verifier or password file")
+var ErrNoAuthenticator = errors.New("router: Glacier2 requires a permissions verifier or password file")

@@ -180,7 +180,7 @@ func (r *Router) Start(ctx context.Context) error {
 	}
 	if r.auth == nil && r.cfg.Auth.SSLVerifier == "" && !r.cfg.Auth.AllowAllSSL && !r.hooks.Has(sdk.Authenticate) {
 		r.mu.Unlock()
-		return errNoAuthenticator
+		return ErrNoAuthenticator
 	}
 	r.started = true
 	r.mu.Unlock()
