@@ -303,9 +303,14 @@ func (c *cli) start(ctx context.Context, cfg *config.Config, lf logFlags, nowarn
 	}
 	logger.Info("starting", "config", cfg.Source, "instance", cfg.InstanceName, "client_endpoints", cfg.Client.Endpoints)
 	err := c.serve(ctx, cfg, logger)
-	if errors.Is(err, router.ErrNoAuthenticator) {
-		// Only known once the hooks said what they implement; a mistake in
-		// the configuration all the same.
+	// Mistakes known only once the hooks started (a plugin's config block,
+	// a script, nothing that authenticates) are still the configuration's.
+	var ce *configError
+	switch {
+	case errors.As(err, &ce):
+		_ = config.WriteDiagnostics(c.stderr, ce.diags, nil)
+		return exitUsage
+	case errors.Is(err, router.ErrNoAuthenticator):
 		_ = config.WriteDiagnostics(c.stderr, hcl.Diagnostics{noAuthDiagnostic(cfg)}, nil)
 		return exitUsage
 	}

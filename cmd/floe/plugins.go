@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -41,7 +40,7 @@ func pluginHooks(ctx context.Context, cfg *config.Config, log hclog.Logger, _ fu
 	for _, pc := range cfg.Plugins {
 		p := host.New(pc, log, host.DefaultSupervision)
 		if diags := p.Start(ctx); diags.HasErrors() {
-			return nil, stopAll, diagnosticsError(diags)
+			return nil, stopAll, &configError{diags}
 		}
 		started = append(started, p)
 		entries = append(entries, p.Entry())
@@ -112,10 +111,15 @@ func checkPlugins(ctx context.Context, cfg *config.Config) (hcl.Diagnostics, sdk
 	return diags, points
 }
 
-// diagnosticsError is an error whose text is the diagnostics as floe
-// validate prints them, source lines included.
-func diagnosticsError(diags hcl.Diagnostics) error {
+// configError is a mistake in the configuration found only while starting
+// (a plugin's config block, a script): floe run prints its diagnostics as
+// floe validate does and exits as for any bad configuration.
+type configError struct{ diags hcl.Diagnostics }
+
+// Error is the diagnostics as floe validate prints them, source lines
+// included.
+func (e *configError) Error() string {
 	var b bytes.Buffer
-	_ = config.WriteDiagnostics(&b, diags, nil)
-	return errors.New("\n" + strings.TrimRight(b.String(), "\n"))
+	_ = config.WriteDiagnostics(&b, e.diags, nil)
+	return "\n" + strings.TrimRight(b.String(), "\n")
 }

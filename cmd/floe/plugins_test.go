@@ -92,7 +92,7 @@ plugin "guard" {
 	c := &cli{stdout: &strings.Builder{}, stderr: &strings.Builder{}, getenv: func(string) string { return "" }, serve: serve}
 	code := c.run(t.Context(), []string{"floe", "run", "--config", path})
 	stderr := c.stderr.(*strings.Builder).String()
-	if code != exitFailure || !strings.Contains(stderr, path+`:11:14: error: Invalid plugin configuration; plugin "guard": rule[0].name: a rule may not be named "bad"`) {
+	if code != exitUsage || !strings.Contains(stderr, path+`:11:14: error: Invalid plugin configuration; plugin "guard": rule[0].name: a rule may not be named "bad"`) {
 		t.Errorf("exit %d, stderr:\n%s", code, stderr)
 	}
 }

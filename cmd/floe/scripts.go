@@ -101,7 +101,7 @@ func scriptHooks(ctx context.Context, cfg *config.Config, log hclog.Logger, refr
 		}
 		if err != nil {
 			closeAll()
-			return nil, nil, fmt.Errorf("script %s: %w", sc.Name, err)
+			return nil, nil, &configError{hcl.Diagnostics{scriptDiagnostic(sc, err)}}
 		}
 		slog.Info("script loaded", "script", sc.Name, "file", sc.File, "points", s.Points().String())
 		loaded = append(loaded, &loadedScript{cfg: sc, script: s, stamp: stamp})

@@ -161,3 +161,15 @@ func TestValidateNeedsSomethingThatAuthenticates(t *testing.T) {
 		})
 	}
 }
+
+// floe run reports a script that does not load as floe validate does, as a
+// configuration error.
+func TestRunReportsABadScriptAsAConfigurationError(t *testing.T) {
+	cfg, lua := scriptConfig(t, "function on_request(req)\n  if req.operation = \"x\" then\n  end\nend\n")
+	c := &cli{stdout: &strings.Builder{}, stderr: &strings.Builder{}, getenv: func(string) string { return "" }, serve: serve}
+	code := c.run(t.Context(), []string{"floe", "run", "--config", cfg})
+	stderr := c.stderr.(*strings.Builder).String()
+	if code != exitUsage || !strings.Contains(stderr, lua+":2:20: error: Invalid script \"guard\"; syntax error near '='") {
+		t.Errorf("exit %d, stderr:\n%s", code, stderr)
+	}
+}
