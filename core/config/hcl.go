@@ -16,7 +16,6 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
-	"github.com/zclconf/go-cty/cty/convert"
 )
 
 // LoadFile reads and decodes the HCL configuration file at path. The
@@ -652,19 +651,14 @@ func (d *decoder) value(a *hcl.Attribute, ty cty.Type, what string) (cty.Value, 
 	if diags.HasErrors() || v.IsNull() {
 		return cty.NilVal, false
 	}
-	if huge := HugeNumber(v); huge != "" {
+	cv, huge, err := ConvertBounded(v, ty)
+	switch {
+	case huge != "":
 		d.errorf(a.Expr.Range(), "Number out of range", "%s holds a number far too large or small for any setting (%s).", a.Name, huge)
 		return cty.NilVal, false
-	}
-	cv, err := convert.Convert(v, ty)
-	if err != nil {
+	case err != nil:
 		d.errorf(a.Expr.Range(), "Incorrect attribute value type",
 			"Inappropriate value for attribute %q: %s required.", a.Name, what)
-		return cty.NilVal, false
-	}
-	if huge := HugeNumber(cv); huge != "" {
-		// A string the conversion read as a number.
-		d.errorf(a.Expr.Range(), "Number out of range", "%s is far too large or small for any setting (%s).", a.Name, huge)
 		return cty.NilVal, false
 	}
 	if cv.CanIterateElements() {

@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
 )
 
 // maxNumberExp bounds the binary exponent of the numbers a configuration
@@ -14,6 +15,22 @@ import (
 // routing_table_size = 1e60333333 held the loader for five minutes, and a
 // reload would hang as long. Nothing floe configures comes near 2^4096.
 const maxNumberExp = 4096
+
+// ConvertBounded converts v, a value a user wrote, to ty. A number beyond
+// any setting, in v or read from a string by the conversion, is not
+// converted: huge is it as HugeNumber writes it, and err is nil.
+func ConvertBounded(v cty.Value, ty cty.Type) (cv cty.Value, huge string, err error) {
+	if huge = HugeNumber(v); huge != "" {
+		return cty.NilVal, huge, nil
+	}
+	if cv, err = convert.Convert(v, ty); err != nil {
+		return cty.NilVal, "", err
+	}
+	if huge = HugeNumber(cv); huge != "" {
+		return cty.NilVal, huge, nil
+	}
+	return cv, "", nil
+}
 
 // HugeNumber returns, written as "about 1eN", the first number in v whose
 // magnitude is beyond any setting, or "" if there is none. Call it before

@@ -124,8 +124,7 @@ func (c *Conn) requestPark() {
 // goroutine) returns and ends. It reports false when the connection cannot
 // park now, and the reader must go on reading.
 func (c *Conn) park() bool {
-	c.parkRequested.Store(false)
-	_ = c.nc.SetReadDeadline(time.Time{})
+	c.cancelPark()
 	var fd int32 = -1
 	_ = c.raw.Control(func(s uintptr) { fd = int32(s) })
 	if fd < 0 {
@@ -181,6 +180,12 @@ func (p *parker) wait() {
 			}
 		}
 	}
+}
+
+// cancelPark clears a park request and the deadline that made it.
+func (c *Conn) cancelPark() {
+	c.parkRequested.Store(false)
+	_ = c.nc.SetReadDeadline(time.Time{})
 }
 
 // isParkTimeout reports whether a read ended by the deadline that asks the

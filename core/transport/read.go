@@ -5,7 +5,6 @@ import (
 	"io"
 	"sync"
 	"syscall"
-	"time"
 
 	"github.com/floe-router/floe/core/ice"
 )
@@ -92,10 +91,7 @@ func (c *Conn) readLoopRaw() {
 	owned := true
 	defer func() {
 		if owned {
-			if r.buf != nil {
-				chunks.Put(r.buf)
-				r.buf, r.start, r.end = nil, 0, 0
-			}
+			r.dropChunk()
 			c.releaseReader()
 		}
 	}()
@@ -119,8 +115,7 @@ func (c *Conn) readLoopRaw() {
 				}
 				owned = true
 			}
-			c.parkRequested.Store(false)
-			_ = c.nc.SetReadDeadline(time.Time{})
+			c.cancelPark()
 		case err != nil:
 			c.failRead(err)
 			return
@@ -155,8 +150,7 @@ func (c *Conn) pump(fd uintptr) bool {
 		n, err := readSyscall(fd, (*r.buf)[r.end:])
 		if err == syscall.EAGAIN {
 			if r.end == 0 {
-				chunks.Put(r.buf)
-				r.buf = nil
+				r.dropChunk()
 			}
 			return false
 		}
@@ -207,8 +201,7 @@ func (c *Conn) handleChunk() readStop {
 	// waiting for more.
 	c.batch.Flush()
 	if r.start == r.end {
-		chunks.Put(r.buf)
-		r.buf, r.start, r.end = nil, 0, 0
+		r.dropChunk()
 	} else if r.start > 0 {
 		r.end = copy(buf, buf[r.start:r.end])
 		r.start = 0
@@ -224,18 +217,24 @@ func (c *Conn) readBig() bool {
 	h := r.big
 	m := NewMessage(h.Size)
 	n := copy(m.Buf, (*r.buf)[r.start:r.end])
-	chunks.Put(r.buf)
-	r.buf, r.start, r.end = nil, 0, 0
+	r.dropChunk()
 	if err := c.readFullRaw(m.Buf[n:]); err != nil {
 		m.Release()
 		c.failRead(err)
 		return false
 	}
 	m.Header = h
-	c.touch()
 	ok := c.dispatch(m)
 	c.batch.Flush()
 	return ok
+}
+
+// dropChunk gives the reader's chunk, if it holds one, back to the pool.
+func (r *rawIO) dropChunk() {
+	if r.buf != nil {
+		chunks.Put(r.buf)
+		r.buf, r.start, r.end = nil, 0, 0
+	}
 }
 
 // claimReader makes the calling goroutine the reader that closes the
@@ -275,8 +274,7 @@ func (c *Conn) readFullRaw(buf []byte) error {
 			return ErrClosed
 		case err != nil && c.isParkTimeout(err):
 			// A message arriving slowly is no idle connection.
-			c.parkRequested.Store(false)
-			_ = c.nc.SetReadDeadline(time.Time{})
+			c.cancelPark()
 		case err != nil:
 			return err
 		case r.rerr == io.EOF:

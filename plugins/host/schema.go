@@ -10,7 +10,6 @@ import (
 	"github.com/floe-router/floe/sdk"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
-	"github.com/zclconf/go-cty/cty/convert"
 	ctyjson "github.com/zclconf/go-cty/cty/json"
 )
 
@@ -126,17 +125,8 @@ func decodeAttrs(schema []sdk.Attribute, attrs hcl.Attributes, prefix string, ob
 			continue
 		}
 		ty := ctyTypes[a.Type]
-		var cv cty.Value
-		var err error
-		huge := config.HugeNumber(v)
-		if huge == "" {
-			cv, err = convert.Convert(v, ty)
-			if err == nil {
-				huge = config.HugeNumber(cv)
-			}
-		}
+		cv, huge, err := config.ConvertBounded(v, ty)
 		if huge != "" {
-			// Converting it, or writing it as JSON, would take minutes.
 			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Number out of range",
 				Detail:  fmt.Sprintf("%s holds a number far too large or small for any setting (%s).", a.Name, huge),
 				Subject: attr.Expr.Range().Ptr()})
