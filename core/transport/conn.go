@@ -147,8 +147,10 @@ type Conn struct {
 
 	// Parking (park.go).
 	parkRequested atomic.Bool
-	parkFD        int32 // the socket while parked, else -1; under parking.mu
-	parked        atomic.Int64
+	// probing says the request is a probe: read once, do not park.
+	probing atomic.Bool
+	parkFD  int32 // the socket while parked, else -1; under parking.mu
+	parked  atomic.Int64
 
 	lastActivity atomic.Int64 // unix nanoseconds
 	dispatches   atomic.Int32

@@ -599,3 +599,48 @@ func TestCloseNeverWaitsForTheReader(t *testing.T) {
 		})
 	}
 }
+
+// A peer that sends and closes at once can have its end of stream arrive
+// with the data, in the one readiness edge the reader waited for: the read
+// that takes the data is short, and no edge is left to say the stream
+// ended. The connection must still learn it did, whether it may park, may
+// not (a connection we dialled), or is busy (a request being dispatched).
+func TestEndOfStreamAfterDataIsNoticed(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		park time.Duration
+		busy bool
+	}{
+		{"parking connection", 100 * time.Millisecond, false},
+		{"connection that does not park", 0, false},
+		{"parking connection with a dispatch in progress", 100 * time.Millisecond, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			opts := &Options{MessageSizeMax: 1 << 20, ParkIdleAfter: tc.park}
+			server := &echoHandler{}
+			conns := make(chan *Conn, 1)
+			l, err := Listen(ice.Endpoint{Type: ice.TCPEndpoint, Host: "127.0.0.1", Timeout: 5000}, opts, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			go func() { _ = l.Serve(server, func(c *Conn) { conns <- c }) }()
+			defer l.Close()
+			for i := range 2 {
+				nc := dialPlain(t, l, 10*time.Second)
+				c := <-conns
+				if tc.busy {
+					c.DispatchStarted()
+				}
+				if _, err := nc.Write(request(0, []byte("bye")).Buf); err != nil {
+					t.Fatal(err)
+				}
+				nc.Close()
+				select {
+				case <-c.Done():
+				case <-time.After(10 * time.Second):
+					t.Fatalf("connection %d: its peer's close went unnoticed", i)
+				}
+			}
+		})
+	}
+}

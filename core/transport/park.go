@@ -18,6 +18,14 @@ import (
 // to become readable and starts its reader again. Busy connections never
 // park, so the request path pays nothing for it. Only plain TCP
 // connections park: TLS and WebSocket keep their reader.
+//
+// The same sweep probes plain TCP connections that are idle but cannot park
+// (busy, or not allowed to): their reader reads once more. A reader waits
+// for the next readiness edge after a short read (read.go), but a peer that
+// sends and closes at once can have its end of stream arrive in the edge
+// that announced the data, and then no edge is left to tell of it. The
+// probe finds it within a second or two of quiet, as parking does (its
+// registration reports what is pending).
 
 type parker struct {
 	once   sync.Once
@@ -58,9 +66,14 @@ func (p *parker) start() error {
 	return p.err
 }
 
-// watch makes c a candidate for parking.
+// probeIdleAfter is the quiet after which a connection that does not park
+// is probed.
+const probeIdleAfter = time.Second
+
+// watch makes c a candidate for parking, or for probing when it does not
+// park.
 func (p *parker) watch(c *Conn) {
-	if c.raw == nil || c.opts.ParkIdleAfter <= 0 || p.start() != nil {
+	if c.raw == nil || p.start() != nil {
 		return
 	}
 	p.mu.Lock()
@@ -91,7 +104,7 @@ func (p *parker) sweep() {
 		idle = idle[:0]
 		p.mu.Lock()
 		for c := range p.active {
-			if now-c.lastActivity.Load() >= int64(c.opts.ParkIdleAfter) {
+			if now-c.lastActivity.Load() >= int64(c.idleAfter()) {
 				idle = append(idle, c)
 			}
 		}
@@ -108,14 +121,28 @@ func (p *parker) sweep() {
 	}
 }
 
+// idleAfter is the quiet after which the sweep asks c's reader to park or
+// to probe.
+func (c *Conn) idleAfter() time.Duration {
+	if c.opts.ParkIdleAfter > 0 {
+		return c.opts.ParkIdleAfter
+	}
+	return probeIdleAfter
+}
+
 // requestPark interrupts a reader waiting for data on an idle connection;
-// the reader then parks (see readLoopRaw).
+// the reader then parks, or only reads once more if the connection cannot
+// park (see readLoopRaw). Only the sweep calls it.
 func (c *Conn) requestPark() {
 	c.mu.Lock()
-	quiet := c.state == stateActive && len(c.pending) == 0 && !c.writing && len(c.queue) == 0 &&
-		c.dispatches.Load() == 0
+	state := c.state
+	quiet := len(c.pending) == 0 && !c.writing && len(c.queue) == 0 && c.dispatches.Load() == 0
 	c.mu.Unlock()
-	if quiet && c.parkRequested.CompareAndSwap(false, true) {
+	if state == stateClosed || c.parkRequested.Load() {
+		return
+	}
+	c.probing.Store(state != stateActive || !quiet || c.opts.ParkIdleAfter <= 0)
+	if c.parkRequested.CompareAndSwap(false, true) {
 		_ = c.nc.SetReadDeadline(time.Unix(1, 0))
 	}
 }

@@ -102,7 +102,7 @@ func (c *Conn) readLoopRaw() {
 		case c.closed.Load():
 			return
 		case err != nil && c.isParkTimeout(err):
-			if r.buf == nil {
+			if r.buf == nil && !c.probing.Load() {
 				// Parked, another reader may start at once: this one
 				// touches nothing of the connection's any more.
 				c.releaseReader()
