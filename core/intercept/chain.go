@@ -190,6 +190,11 @@ func (c *Chain) finish(b *budget, h *hook, p sdk.Point, err error) (failed, deny
 		err = ErrHookTimeout
 	}
 	b.release()
+	return c.failed(h, p, err)
+}
+
+// failed applies h's failure policy to err, the outcome of a call of h.
+func (c *Chain) failed(h *hook, p sdk.Point, err error) (failed, deny bool, reason string) {
 	if err == nil {
 		return false, false, ""
 	}
@@ -257,20 +262,84 @@ type Patchable interface {
 // Request runs the request hooks (p is sdk.Request or sdk.Callback),
 // applying each patch to v before the next hook.
 func (c *Chain) Request(ctx context.Context, p sdk.Point, v Patchable) Outcome {
-	for _, h := range c.hooksAt(p) {
+	return c.RequestRest(ctx, Rest{p: p, hooks: c.hooksAt(p)}, v)
+}
+
+// QuickRequester is a request hook whose answer may take a call that waits
+// (a plugin's, a round trip to its process) but sometimes does not (a
+// verdict it cached). RequestQuick asks it first, so that only the requests
+// it cannot answer at once leave the goroutine that read them.
+type QuickRequester interface {
+	// QuickRequest answers v as OnRequest would, without waiting; answered
+	// is false when that takes a call.
+	QuickRequest(v sdk.RequestView) (verdict sdk.Verdict, answered bool, err error)
+}
+
+// Rest is the part of a request chain RequestQuick left: the hooks from the
+// first that could not answer at once.
+type Rest struct {
+	p     sdk.Point
+	hooks []*hook
+}
+
+// Empty reports whether nothing is left to run.
+func (r Rest) Empty() bool { return len(r.hooks) == 0 }
+
+// RequestQuick runs the request hooks as Request does up to the first
+// QuickRequester that cannot answer v at once, and returns the rest from
+// there; when the rest is not empty the outcome is RequestRest's, which
+// may wait.
+func (c *Chain) RequestQuick(ctx context.Context, p sdk.Point, v Patchable) (Outcome, Rest) {
+	hooks := c.hooksAt(p)
+	for i, h := range hooks {
+		var verdict sdk.Verdict
+		var err error
+		var deny bool
+		var reason string
+		if q, ok := h.Hook.(QuickRequester); ok {
+			var answered bool
+			if verdict, answered, err = q.QuickRequest(v); !answered {
+				return Outcome{}, Rest{p: p, hooks: hooks[i:]}
+			}
+			h.calls.Add(1)
+			_, deny, reason = c.failed(h, p, err)
+		} else {
+			b := c.begin(ctx, h)
+			verdict, err = h.Hook.(sdk.RequestHandler).OnRequest(b, v)
+			_, deny, reason = c.finish(b, h, p, err)
+		}
+		if o, stop := c.apply(h, verdict, deny, reason, v); stop {
+			return o, Rest{}
+		}
+	}
+	return Outcome{}, Rest{}
+}
+
+// RequestRest runs the hooks of r as Request does.
+func (c *Chain) RequestRest(ctx context.Context, r Rest, v Patchable) Outcome {
+	for _, h := range r.hooks {
 		b := c.begin(ctx, h)
 		verdict, err := h.Hook.(sdk.RequestHandler).OnRequest(b, v)
-		_, deny, reason := c.finish(b, h, p, err)
-		if o, stop := c.verdict(h, verdict, deny, reason); stop {
+		_, deny, reason := c.finish(b, h, r.p, err)
+		if o, stop := c.apply(h, verdict, deny, reason, v); stop {
 			return o
-		}
-		if verdict.Patched() {
-			// A copy, so that only a patch escapes to the heap.
-			patch := verdict
-			v.Apply(&patch)
 		}
 	}
 	return Outcome{}
+}
+
+// apply is verdict for a request hook, whose patch v takes when the chain
+// goes on.
+func (c *Chain) apply(h *hook, verdict sdk.Verdict, failDeny bool, failReason string, v Patchable) (Outcome, bool) {
+	if o, stop := c.verdict(h, verdict, failDeny, failReason); stop {
+		return o, true
+	}
+	if verdict.Patched() {
+		// A copy, so that only a patch escapes to the heap.
+		patch := verdict
+		v.Apply(&patch)
+	}
+	return Outcome{}, false
 }
 
 // Reply runs the reply observers; they cannot change anything.

@@ -112,6 +112,92 @@ func TestRequestChain(t *testing.T) {
 	}
 }
 
+// quickHook is a request hook that answers some requests at once (its
+// cache) and the others by a call (OnRequest), counting the calls.
+type quickHook struct {
+	funcHook
+	quick func(sdk.RequestView) (sdk.Verdict, bool, error)
+	calls int
+}
+
+func (h *quickHook) QuickRequest(v sdk.RequestView) (sdk.Verdict, bool, error) { return h.quick(v) }
+func (h *quickHook) OnRequest(ctx context.Context, v sdk.RequestView) (sdk.Verdict, error) {
+	h.calls++
+	return h.request(ctx, v)
+}
+
+func TestRequestQuickStopsWhereAHookWouldWait(t *testing.T) {
+	set := func(k string) *funcHook {
+		return requestHook(func(context.Context, sdk.RequestView) (sdk.Verdict, error) {
+			return sdk.Verdict{SetContext: map[string]string{k: "1"}}, nil
+		})
+	}
+	// The plugin-like hook needs "a" set by the hook before it, and says
+	// what the hooks after it see.
+	plugin := func(quick func(sdk.RequestView) (sdk.Verdict, bool, error)) *quickHook {
+		return &quickHook{funcHook: *requestHook(func(_ context.Context, v sdk.RequestView) (sdk.Verdict, error) {
+			if _, ok := v.ContextValue("a"); !ok {
+				return sdk.Deny("a is missing"), nil
+			}
+			return sdk.Verdict{SetContext: map[string]string{"called": "1"}}, nil
+		}), quick: quick}
+	}
+	cached := func(sdk.RequestView) (sdk.Verdict, bool, error) {
+		return sdk.Verdict{SetContext: map[string]string{"cached": "1"}}, true, nil
+	}
+	uncached := func(sdk.RequestView) (sdk.Verdict, bool, error) { return sdk.Verdict{}, false, nil }
+	down := func(sdk.RequestView) (sdk.Verdict, bool, error) {
+		return sdk.Verdict{}, true, errors.New("plugin down")
+	}
+	for _, tc := range []struct {
+		name      string
+		quick     func(sdk.RequestView) (sdk.Verdict, bool, error)
+		onError   OnError
+		rest      bool
+		deny      bool
+		quickCtx  map[string]string // after RequestQuick
+		finalCtx  map[string]string // after RequestRest
+		callsMade int
+	}{
+		{"a cached verdict is applied at once and the chain goes on", cached, FailClosed, false, false,
+			map[string]string{"a": "1", "cached": "1", "b": "1"}, map[string]string{"a": "1", "cached": "1", "b": "1"}, 0},
+		{"a hook that must call stops the quick run; the rest runs it and the hooks after it", uncached, FailClosed,
+			true, false, map[string]string{"a": "1"}, map[string]string{"a": "1", "called": "1", "b": "1"}, 1},
+		{"a failure known at once takes the failure policy", down, FailClosed, false, true,
+			map[string]string{"a": "1"}, map[string]string{"a": "1"}, 0},
+		{"and fails open when told to", down, FailOpen, false, false,
+			map[string]string{"a": "1", "b": "1"}, map[string]string{"a": "1", "b": "1"}, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := plugin(tc.quick)
+			c := New([]Entry{{Name: "a", Hook: set("a")}, {Name: "p", Hook: p, OnError: tc.onError}, {Name: "b", Hook: set("b")}}, nil)
+			v := &fakeView{ctx: map[string]string{}}
+			o, rest := c.RequestQuick(context.Background(), sdk.Request, v)
+			if rest.Empty() == tc.rest {
+				t.Fatalf("rest empty = %v, want %v", rest.Empty(), !tc.rest)
+			}
+			if !maps.Equal(v.ctx, tc.quickCtx) {
+				t.Errorf("context after the quick run %v, want %v", v.ctx, tc.quickCtx)
+			}
+			if !rest.Empty() {
+				o = c.RequestRest(context.Background(), rest, v)
+			}
+			if o.Deny != tc.deny {
+				t.Errorf("outcome %+v, want deny=%v", o, tc.deny)
+			}
+			if !maps.Equal(v.ctx, tc.finalCtx) {
+				t.Errorf("final context %v, want %v", v.ctx, tc.finalCtx)
+			}
+			if p.calls != tc.callsMade {
+				t.Errorf("%d calls, want %d", p.calls, tc.callsMade)
+			}
+			if n := c.Stats()["p"].Calls; n != 1 {
+				t.Errorf("the chain counted %d calls of p, want 1", n)
+			}
+		})
+	}
+}
+
 func TestAuthenticateChain(t *testing.T) {
 	abstain := &funcHook{points: sdk.PointsOf(sdk.Authenticate), auth: func(context.Context, *sdk.AuthRequest) (sdk.AuthResult, error) {
 		return sdk.AuthResult{Attributes: map[string]string{"tier": "gold"}}, nil

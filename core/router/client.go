@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 
 	"github.com/floe-router/floe/core/ice"
+	"github.com/floe-router/floe/core/intercept"
 	"github.com/floe-router/floe/core/transport"
 	"github.com/floe-router/floe/sdk"
 )
@@ -23,6 +24,9 @@ type clientConn struct {
 	// createMu serializes createSession calls on one connection.
 	createMu sync.Mutex
 	view     atomic.Pointer[sdk.Connection]
+	// hooked keeps requests in order while hooks decide on them off the
+	// reader; the reader makes it when first needed.
+	hooked *hookedRequests
 }
 
 // connView describes the connection to hooks, built on first use.
@@ -175,29 +179,44 @@ func (cc *clientConn) handle(m *transport.Message, req *ice.Request, owned bool)
 	if r.hooks.Has(sdk.Request) || r.hooks.Has(sdk.Reply) {
 		view = &reqView{point: sdk.Request, req: *req, sess: s, conn: cc.connView(), target: proxy}
 		if r.hooks.Has(sdk.Request) {
-			if o := r.hooks.Request(r.hookContext(), sdk.Request, view); o.Deny {
-				s.rejected.Add(1)
-				denyRequest(s.log, cc.c, m, req, owned, o)
+			o, rest := r.hooks.RequestQuick(r.hookContext(), sdk.Request, view)
+			if !rest.Empty() || cc.hookedBusy() {
+				cc.decideLater(s, m, req, owned, proxy, conn, view, o, rest)
 				return
 			}
-			if view.retarget != "" {
-				p, conn2, err := r.retarget(s, view.retarget)
-				if err != nil {
-					s.log.Warn("hook's new target refused", "target", view.retarget, "error", err)
-					if req.ID != 0 {
-						_ = cc.c.Post(transport.MessageFrom(ice.AppendReplyUnknown(nil, req.ID,
-							ice.ReplyUnknownLocalException, localExceptionText(err))))
-					}
-					if owned {
-						m.Release()
-					}
-					return
-				}
-				proxy, conn = p, conn2
-			}
+			r.decided(cc.c.Batch(), s, cc, m, req, owned, proxy, conn, view, o)
+			return
 		}
 	}
-	r.forwardToServer(s, cc, m, req, owned, proxy, conn, view)
+	r.forwardToServer(cc.c.Batch(), s, cc, m, req, owned, proxy, conn, view)
+}
+
+// decided acts on the request hooks' outcome o for req: it answers a
+// denied request, or forwards it, to the target a hook chose if one did.
+// b is the batch of the client's reader, nil on any other goroutine.
+func (r *Router) decided(b *transport.Batch, s *Session, cc *clientConn, m *transport.Message, req *ice.Request,
+	owned bool, proxy *ice.Proxy, conn *transport.Conn, view *reqView, o intercept.Outcome) {
+	if o.Deny {
+		s.rejected.Add(1)
+		denyRequest(s.log, cc.c, m, req, owned, o)
+		return
+	}
+	if view.retarget != "" {
+		p, conn2, err := r.retarget(s, view.retarget)
+		if err != nil {
+			s.log.Warn("hook's new target refused", "target", view.retarget, "error", err)
+			if req.ID != 0 {
+				_ = cc.c.Post(transport.MessageFrom(ice.AppendReplyUnknown(nil, req.ID,
+					ice.ReplyUnknownLocalException, localExceptionText(err))))
+			}
+			if owned {
+				m.Release()
+			}
+			return
+		}
+		proxy, conn = p, conn2
+	}
+	r.forwardToServer(b, s, cc, m, req, owned, proxy, conn, view)
 }
 
 // notExist builds an ObjectNotExist-family reply to req.

@@ -125,8 +125,9 @@ func (r *Router) compress(m *transport.Message, want bool) *transport.Message {
 
 // forwardToServer sends a client's request to the server its routing table
 // entry names, relaying the reply (or a failure as UnknownLocalException).
-func (r *Router) forwardToServer(s *Session, cc *clientConn, m *transport.Message, req *ice.Request, owned bool,
-	proxy *ice.Proxy, conn *transport.Conn, view *reqView) {
+// b is the batch of the client's reader, nil on any other goroutine.
+func (r *Router) forwardToServer(b *transport.Batch, s *Session, cc *clientConn, m *transport.Message, req *ice.Request,
+	owned bool, proxy *ice.Proxy, conn *transport.Conn, view *reqView) {
 	opts := fwdOptions(req, s.log)
 	if conn == nil || !conn.Active() || opts.secure {
 		var err error
@@ -167,7 +168,7 @@ func (r *Router) forwardToServer(s *Session, cc *clientConn, m *transport.Messag
 	// From here on req may point into a released buffer: use origID and enc.
 	if !opts.twoway {
 		out.Override = ovrd
-		if err := send(s.toServer, outbound{b: cc.c.Batch(), conn: conn, m: out}); err != nil {
+		if err := send(s.toServer, outbound{b: b, conn: conn, m: out}); err != nil {
 			s.log.Debug("oneway request lost", "error", err)
 		}
 		if origID != 0 {
@@ -178,7 +179,7 @@ func (r *Router) forwardToServer(s *Session, cc *clientConn, m *transport.Messag
 	}
 	s.inflight <- struct{}{}
 	cc.c.DispatchStarted()
-	_ = send(s.toServer, outbound{b: cc.c.Batch(), conn: conn, m: out, target: target, tag: origID})
+	_ = send(s.toServer, outbound{b: b, conn: conn, m: out, target: target, tag: origID})
 }
 
 // emptyOK is an OK reply with an empty result in encoding enc.

@@ -2,8 +2,10 @@ package router
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -151,7 +153,27 @@ func resultString(t *testing.T, rep ice.Reply) string {
 	return s
 }
 
+// callingHook is a hook that answers no request at once, as a plugin
+// without a cached verdict: every request is decided off the reader.
+type callingHook struct{ *goHook }
+
+func (callingHook) QuickRequest(sdk.RequestView) (sdk.Verdict, bool, error) {
+	return sdk.Verdict{}, false, nil
+}
+
 func TestRequestHookVerdicts(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		wrap func(*goHook) sdk.Hook
+	}{
+		{"on the reader", func(h *goHook) sdk.Hook { return h }},
+		{"off the reader, as a plugin's call", func(h *goHook) sdk.Hook { return callingHook{h} }},
+	} {
+		t.Run(tc.name, func(t *testing.T) { testRequestHookVerdicts(t, tc.wrap) })
+	}
+}
+
+func testRequestHookVerdicts(t *testing.T, wrap func(*goHook) sdk.Hook) {
 	b := startBackend(t)
 	other := startBackend(t)
 	hook := &goHook{points: sdk.PointsOf(sdk.Request), request: func(r sdk.RequestView) (sdk.Verdict, error) {
@@ -173,9 +195,9 @@ func TestRequestHookVerdicts(t *testing.T) {
 	}}
 	cfg := baseConfig()
 	cfg.AllowedBackends = []string{fmt.Sprintf("127.0.0.1/32:%d", other.l.Endpoint.Port)}
-	r := routerWithHooks(t, cfg, intercept.Entry{Name: "guard", Hook: hook})
+	r := routerWithHooks(t, cfg, intercept.Entry{Name: "guard", Hook: wrap(hook)})
 	// A second router where the same hook denies as UnknownException.
-	r2 := routerWithHooks(t, baseConfig(), intercept.Entry{Name: "guard", Hook: hook, DenyAs: intercept.DenyAsUnknown})
+	r2 := routerWithHooks(t, baseConfig(), intercept.Entry{Name: "guard", Hook: wrap(hook), DenyAs: intercept.DenyAsUnknown})
 
 	c := dialRaw(t, r)
 	c.createSession()
@@ -213,6 +235,179 @@ func TestRequestHookVerdicts(t *testing.T) {
 	}
 	if s := r.hooks.Stats()["guard"]; s.Denies < 2 || s.Errors != 1 {
 		t.Fatalf("stats %+v", s)
+	}
+}
+
+// orderHook answers requests whose operation is "fast" at once and the
+// others by a call. The calls wait until all of slow have been asked for at
+// the same time (so they must be decided side by side: one after the
+// other, the first would wait for its timeout and be denied), then return
+// in reverse order.
+type orderHook struct {
+	slow    []string // the "n" context values of the requests that call
+	arrived chan string
+	done    map[string]chan struct{}
+	release chan struct{} // closed once all have arrived
+}
+
+func newOrderHook(slow ...string) *orderHook {
+	h := &orderHook{slow: slow, arrived: make(chan string, len(slow)), done: map[string]chan struct{}{},
+		release: make(chan struct{})}
+	for _, n := range slow {
+		h.done[n] = make(chan struct{})
+	}
+	go func() {
+		for range slow {
+			<-h.arrived
+		}
+		close(h.release)
+	}()
+	return h
+}
+
+func (h *orderHook) Points() sdk.Points { return sdk.PointsOf(sdk.Request) }
+func (h *orderHook) QuickRequest(v sdk.RequestView) (sdk.Verdict, bool, error) {
+	return sdk.Continue, v.Operation() == "fast", nil
+}
+func (h *orderHook) OnRequest(ctx context.Context, v sdk.RequestView) (sdk.Verdict, error) {
+	n, _ := v.ContextValue("n")
+	h.arrived <- n
+	select {
+	case <-h.release:
+	case <-ctx.Done():
+		return sdk.Verdict{}, ctx.Err()
+	}
+	if i := slices.Index(h.slow, n); i+1 < len(h.slow) {
+		<-h.done[h.slow[i+1]]
+	}
+	close(h.done[n])
+	return sdk.Continue, nil
+}
+
+// writeOneway sends a oneway request without waiting.
+func (c *rawClient) writeOneway(id ice.Identity, op, n string) {
+	c.t.Helper()
+	msg := ice.AppendRequestMessage(nil, ice.RequestSpec{Identity: id, Operation: op, Context: ice.Context{"n": n},
+		Params: []byte{6, 0, 0, 0, 1, 1}})
+	if _, err := c.nc.Write(msg); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+// writeBatch sends the requests as one BatchRequest message.
+func (c *rawClient) writeBatch(id ice.Identity, op string, ns ...string) {
+	c.t.Helper()
+	var members []byte
+	for _, n := range ns {
+		msg := ice.AppendRequestMessage(nil, ice.RequestSpec{Identity: id, Operation: op, Context: ice.Context{"n": n},
+			Params: []byte{6, 0, 0, 0, 1, 1}})
+		members = append(members, msg[ice.HeaderSize+4:]...) // a batch member has no request id
+	}
+	msg := ice.AppendHeader(nil, ice.BatchRequestMsg, 0, ice.HeaderSize+4+len(members))
+	msg = binary.LittleEndian.AppendUint32(msg, uint32(len(ns)))
+	if _, err := c.nc.Write(append(msg, members...)); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+func TestHooksThatCallOutKeepTheOrder(t *testing.T) {
+	b := startBackend(t)
+	cfg := baseConfig()
+	cfg.Client.ForwardContext = true
+	hook := newOrderHook("0", "1", "3", "4", "5", "6", "7")
+	r := routerWithHooks(t, cfg, intercept.Entry{Name: "order", Hook: hook, Timeout: 10 * time.Second})
+	c := dialRaw(t, r)
+	c.createSession()
+	p := b.proxy("o")
+	if rep := c.call(2, "addProxies", func(e *ice.Encoder) { e.WriteProxySeq([]*ice.Proxy{p}) }); rep.Status != ice.ReplyOK {
+		t.Fatalf("addProxies: %s", rep.Status)
+	}
+	for _, n := range []string{"0", "1"} {
+		c.writeOneway(p.Identity, "slow", n)
+	}
+	c.writeOneway(p.Identity, "fast", "2") // answered at once, but behind 0 and 1
+	for _, n := range []string{"3", "4", "5"} {
+		c.writeOneway(p.Identity, "slow", n)
+	}
+	c.writeBatch(p.Identity, "slow", "6", "7")
+	// A twoway answered at once, behind them all: its reply says they have
+	// all reached the backend.
+	rep := c.send(ice.RequestSpec{ID: 3, Identity: p.Identity, Operation: "fast", Context: ice.Context{"n": "8"}})
+	if rep.Status != ice.ReplyOK {
+		t.Fatalf("last request: %+v", rep)
+	}
+	b.mu.Lock()
+	var got []string
+	for _, ctx := range b.contexts {
+		got = append(got, ctx["n"])
+	}
+	b.mu.Unlock()
+	if want := []string{"0", "1", "2", "3", "4", "5", "6", "7", "8"}; !slices.Equal(got, want) {
+		t.Fatalf("the backend got %v, want %v", got, want)
+	}
+}
+
+func TestHookedRequestsOfAClosedConnectionAreDropped(t *testing.T) {
+	b := startBackend(t)
+	release := make(chan struct{})
+	arrived := make(chan struct{}, 3)
+	var calls sync.WaitGroup
+	hook := &goHook{points: sdk.PointsOf(sdk.Request), request: func(sdk.RequestView) (sdk.Verdict, error) {
+		defer calls.Done()
+		arrived <- struct{}{}
+		<-release
+		return sdk.Continue, nil
+	}}
+	r := routerWithHooks(t, baseConfig(), intercept.Entry{Name: "held", Hook: callingHook{hook}, Timeout: 10 * time.Second})
+	c := dialRaw(t, r)
+	c.createSession()
+	p := b.proxy("o")
+	if rep := c.call(2, "addProxies", func(e *ice.Encoder) { e.WriteProxySeq([]*ice.Proxy{p}) }); rep.Status != ice.ReplyOK {
+		t.Fatalf("addProxies: %s", rep.Status)
+	}
+	sessions := r.sessions.all()
+	if len(sessions) != 1 {
+		t.Fatalf("%d sessions", len(sessions))
+	}
+	s := sessions[0]
+	calls.Add(3)
+	for _, n := range []string{"0", "1", "2"} {
+		c.writeOneway(p.Identity, "op", n)
+	}
+	for range 3 {
+		<-arrived
+	}
+	c.nc.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for !s.destroyed.Load() {
+		if time.Now().After(deadline) {
+			t.Fatal("the session outlived its connection")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	close(release)
+	calls.Wait()
+	// The queue empties once the decided requests are dropped.
+	h := s.client.hooked
+	for {
+		h.mu.Lock()
+		busy := len(h.q) > 0 || h.draining
+		h.mu.Unlock()
+		if !busy {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the hooked requests were never dropped")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n := s.forwarded.Load(); n != 0 {
+		t.Fatalf("%d requests forwarded after their connection closed", n)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.contexts) != 0 {
+		t.Fatalf("the backend got %d requests", len(b.contexts))
 	}
 }
 

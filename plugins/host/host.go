@@ -513,6 +513,22 @@ func (h *hook) OnAuthenticate(ctx context.Context, a *sdk.AuthRequest) (sdk.Auth
 	return res, nil
 }
 
+// QuickRequest answers from the cache, and fails at once while the plugin
+// is down: only a call waits, and only then does the kernel take the
+// request off the client connection's reader (intercept.QuickRequester).
+var _ intercept.QuickRequester = (*hook)(nil)
+
+func (h *hook) QuickRequest(v sdk.RequestView) (sdk.Verdict, bool, error) {
+	if verdict, ok := h.p.cache.lookup(v, time.Now()); ok {
+		h.p.cacheHits.Add(1)
+		return verdict, true, nil
+	}
+	if _, err := h.current(); err != nil {
+		return sdk.Verdict{}, true, err
+	}
+	return sdk.Verdict{}, false, nil
+}
+
 func (h *hook) OnRequest(ctx context.Context, v sdk.RequestView) (sdk.Verdict, error) {
 	now := time.Now()
 	if verdict, ok := h.p.cache.lookup(v, now); ok {
