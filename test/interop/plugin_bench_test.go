@@ -22,7 +22,7 @@ import (
 // routers run side by side and are measured in alternation, round after
 // round, so that a shared machine's drifting load falls on all of them; it
 // reports medians of calls per second, of latency, and of the ratios to no
-// hook taken within each round. It takes about two and a half minutes, so it
+// hook taken within each round. It takes about three and a half minutes, so it
 // runs only with FLOE_BENCH=1 (make bench-hooks; FLOE_BENCH_ROUNDS and
 // FLOE_BENCH_SECONDS change the rounds and the window).
 func TestHookThroughput(t *testing.T) {
@@ -58,7 +58,18 @@ func TestHookThroughput(t *testing.T) {
 	for i, c := range configs {
 		routers[i] = floeHCL(t, "auth {\n  allow_all = true\n}\n"+c.hcl)
 	}
-	inFlight := []int{1, 8}
+	// The loads: 1 and 8 clients with a call in flight each, and one client
+	// whose 8 threads share its connection.
+	inFlight := []struct {
+		threads int
+		shared  bool
+	}{{1, false}, {8, false}, {8, true}}
+	label := func(j int) string {
+		if inFlight[j].shared {
+			return fmt.Sprintf("%d in flight on 1 connection", inFlight[j].threads)
+		}
+		return fmt.Sprintf("%d in flight", inFlight[j].threads)
+	}
 	type measure struct{ perSec, medianUs, p99Us float64 }
 	// results[config][inFlight index][round]
 	results := make([][][]measure, len(configs))
@@ -68,10 +79,14 @@ func TestHookThroughput(t *testing.T) {
 	for round := 0; round < rounds; round++ {
 		for k := range configs {
 			i := (k + round) % len(configs) // each round starts with another router
-			for j, threads := range inFlight {
-				out, err := exec.Command(load, routers[i].proxy, target, strconv.Itoa(threads), fmt.Sprint(seconds)).CombinedOutput()
+			for j, l := range inFlight {
+				args := []string{routers[i].proxy, target, strconv.Itoa(l.threads), fmt.Sprint(seconds)}
+				if l.shared {
+					args = append(args, "shared")
+				}
+				out, err := exec.Command(load, args...).CombinedOutput()
 				if err != nil {
-					t.Fatalf("%s, %d in flight: %v\n%s", configs[i].name, threads, err, out)
+					t.Fatalf("%s, %s: %v\n%s", configs[i].name, label(j), err, out)
 				}
 				var calls, failures int
 				var median, p99 float64
@@ -80,7 +95,7 @@ func TestHookThroughput(t *testing.T) {
 					t.Fatalf("load printed %q: %v", out, err)
 				}
 				if failures > 0 {
-					t.Errorf("%s, %d in flight: %d of %d calls failed", configs[i].name, threads, failures, calls)
+					t.Errorf("%s, %s: %d of %d calls failed", configs[i].name, label(j), failures, calls)
 				}
 				results[i][j] = append(results[i][j], measure{float64(calls) / seconds, median, p99})
 			}
@@ -100,11 +115,11 @@ func TestHookThroughput(t *testing.T) {
 	ratio := make([][]float64, len(configs))
 	for i, c := range configs {
 		ratio[i] = make([]float64, len(inFlight))
-		for j, threads := range inFlight {
+		for j := range inFlight {
 			m := results[i][j]
 			ratio[i][j] = median(func(r int) float64 { return m[r].perSec / results[0][j][r].perSec })
-			t.Logf("%-24s %d in flight: %7.0f calls/s (%.2f of no hook), median %4.0f µs, p99 %5.0f µs",
-				c.name, threads, median(func(r int) float64 { return m[r].perSec }), ratio[i][j],
+			t.Logf("%-24s %-28s %7.0f calls/s (%.2f of no hook), median %4.0f µs, p99 %5.0f µs",
+				c.name, label(j)+":", median(func(r int) float64 { return m[r].perSec }), ratio[i][j],
 				median(func(r int) float64 { return m[r].medianUs }), median(func(r int) float64 { return m[r].p99Us }))
 		}
 	}

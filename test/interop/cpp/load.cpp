@@ -2,14 +2,18 @@
 // runtime: each of THREADS threads has its own communicator (its own
 // connection and session through the router) and calls TARGET's sayHello
 // twoway, one call in flight per thread, for SECONDS after a short warm-up.
+// With "shared" after SECONDS, the threads share one communicator instead,
+// as the threads of one client application do: one connection and session,
+// THREADS calls in flight on it.
 // It prints one line: `RESULT calls failures median_us p99_us`.
 //
 // It uses ice_invoke, so it needs no generated code:
-//   load ROUTER TARGET THREADS SECONDS
+//   load ROUTER TARGET THREADS SECONDS [shared]
 #include <Ice/Ice.h>
 #include <Glacier2/Glacier2.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <atomic>
 #include <chrono>
 #include <iostream>
@@ -21,11 +25,12 @@ using Clock = std::chrono::steady_clock;
 
 int main(int argc, char* argv[])
 {
-    if(argc != 5)
+    if(argc != 5 && !(argc == 6 && std::string(argv[5]) == "shared"))
     {
-        std::cerr << "usage: load ROUTER TARGET THREADS SECONDS" << std::endl;
+        std::cerr << "usage: load ROUTER TARGET THREADS SECONDS [shared]" << std::endl;
         return 2;
     }
+    const bool shared = argc == 6;
     const std::string router = argv[1], target = argv[2];
     const int threads = std::stoi(argv[3]);
     const double seconds = std::stod(argv[4]);
@@ -36,20 +41,57 @@ int main(int argc, char* argv[])
     std::vector<long> latencies; // microseconds, measured calls only
     std::atomic<int> ready(0);
     std::atomic<bool> failed(false);
+    std::shared_ptr<Ice::Communicator> sharedCommunicator;
+    std::condition_variable sessionReady;
+
+    auto connect = [&](int n) {
+        Ice::InitializationData init;
+        init.properties = Ice::createProperties();
+        init.properties->setProperty("Ice.Default.Router", router);
+        init.properties->setProperty("Ice.RetryIntervals", "-1");
+        init.properties->setProperty("Ice.Warn.Connections", "0");
+        if(shared)
+        {
+            // Enough client threads to read replies while THREADS wait.
+            init.properties->setProperty("Ice.ThreadPool.Client.Size", "2");
+        }
+        auto communicator = Ice::initialize(init);
+        try
+        {
+            auto r = Ice::checkedCast<Glacier2::RouterPrx>(communicator->getDefaultRouter());
+            r->createSession("bench" + std::to_string(n), "x");
+        }
+        catch(...)
+        {
+            communicator->destroy();
+            throw;
+        }
+        return communicator;
+    };
 
     auto work = [&](int n) {
         try
         {
-            Ice::InitializationData init;
-            init.properties = Ice::createProperties();
-            init.properties->setProperty("Ice.Default.Router", router);
-            init.properties->setProperty("Ice.RetryIntervals", "-1");
-            init.properties->setProperty("Ice.Warn.Connections", "0");
-            Ice::CommunicatorHolder ich(init);
-            auto r = Ice::checkedCast<Glacier2::RouterPrx>(ich->getDefaultRouter());
-            r->createSession("bench" + std::to_string(n), "x");
-            auto prx = ich->stringToProxy(target);
-            Ice::OutputStream out(ich.communicator());
+            Ice::CommunicatorHolder own;
+            if(!shared || n == 0)
+            {
+                own = Ice::CommunicatorHolder(connect(n));
+            }
+            std::unique_lock<std::mutex> setup(mu);
+            if(shared && n == 0)
+            {
+                sharedCommunicator = own.communicator();
+                sessionReady.notify_all();
+            }
+            sessionReady.wait(setup, [&] { return !shared || sharedCommunicator || failed; });
+            auto communicator = shared ? sharedCommunicator : own.communicator();
+            setup.unlock();
+            if(!communicator)
+            {
+                throw std::runtime_error("no session");
+            }
+            auto prx = communicator->stringToProxy(target);
+            Ice::OutputStream out(communicator);
             out.startEncapsulation();
             out.write(std::string("bench"));
             out.endEncapsulation();
@@ -87,8 +129,10 @@ int main(int argc, char* argv[])
         catch(const std::exception& e)
         {
             std::cerr << "thread " << n << ": " << e.what() << std::endl;
+            std::lock_guard<std::mutex> lock(mu);
             failed = true;
             ready++;
+            sessionReady.notify_all();
         }
     };
 
