@@ -60,7 +60,7 @@ bench: build
 
 # Throughput with no hook, a trivial Lua on_request, a RequestFilter plugin
 # on every request, and its cached verdict, under the same C++ Ice load
-# (about two and a half minutes).
+# (about three and a half minutes).
 bench-hooks:
 	FLOE_BENCH=1 $(GO) test -count=1 -v -run TestHookThroughput ./test/interop/ | grep -E 'plugin_bench.*(calls|rounds|target)|^(ok|FAIL|---)'
 bench-plugins: bench-hooks
