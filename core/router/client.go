@@ -24,9 +24,6 @@ type clientConn struct {
 	// createMu serializes createSession calls on one connection.
 	createMu sync.Mutex
 	view     atomic.Pointer[sdk.Connection]
-	// hooked keeps requests in order while hooks decide on them off the
-	// reader; the reader makes it when first needed.
-	hooked *hookedRequests
 }
 
 // connView describes the connection to hooks, built on first use.
@@ -176,23 +173,25 @@ func (cc *clientConn) handle(m *transport.Message, req *ice.Request, owned bool)
 			"operation", req.Operation(), "context", req.Context())
 	}
 	var view *reqView
-	if r.hooks.Has(sdk.Request) || r.hooks.Has(sdk.Reply) {
+	hooked := r.hooks.Has(sdk.Request)
+	if hooked || r.hooks.Has(sdk.Reply) {
 		view = &reqView{point: sdk.Request, req: *req, sess: s, conn: cc.connView(), target: proxy}
-		if r.hooks.Has(sdk.Request) {
-			o, rest := r.hooks.RequestQuick(r.hookContext(), sdk.Request, view)
-			if !rest.Empty() || cc.hookedBusy() {
-				cc.decideLater(s, m, req, owned, proxy, conn, view, o, rest)
-				return
-			}
-			r.decided(cc.c.Batch(), s, cc, m, req, owned, proxy, conn, view, o)
-			return
-		}
+	}
+	// Requests still waiting for hooks (even ones a reload has removed
+	// since) go first.
+	if busy := cc.hookedBusy(); hooked || busy {
+		r.decide(&cc.relay, sdk.Request, hooked, busy, s, m, req, owned, view,
+			func(b *transport.Batch, m *transport.Message, req *ice.Request, owned bool, o intercept.Outcome) {
+				r.decided(b, s, cc, m, req, owned, proxy, conn, view, o)
+			})
+		return
 	}
 	r.forwardToServer(cc.c.Batch(), s, cc, m, req, owned, proxy, conn, view)
 }
 
-// decided acts on the request hooks' outcome o for req: it answers a
-// denied request, or forwards it, to the target a hook chose if one did.
+// decided acts on the request hooks' outcome o for req (view is nil
+// without hooks): it answers a denied request, or forwards it, to the
+// target a hook chose if one did.
 // b is the batch of the client's reader, nil on any other goroutine.
 func (r *Router) decided(b *transport.Batch, s *Session, cc *clientConn, m *transport.Message, req *ice.Request,
 	owned bool, proxy *ice.Proxy, conn *transport.Conn, view *reqView, o intercept.Outcome) {
@@ -201,7 +200,7 @@ func (r *Router) decided(b *transport.Batch, s *Session, cc *clientConn, m *tran
 		denyRequest(s.log, cc.c, m, req, owned, o)
 		return
 	}
-	if view.retarget != "" {
+	if view != nil && view.retarget != "" {
 		p, conn2, err := r.retarget(s, view.retarget)
 		if err != nil {
 			s.log.Warn("hook's new target refused", "target", view.retarget, "error", err)
@@ -231,6 +230,10 @@ type relay struct {
 	c      *transport.Conn
 	onDone func()
 	r      *Router // for compression; nil compresses at Ice's default level
+	// hooked keeps the requests read from c in order while hooks decide on
+	// them off its reader (ordered.go); the reader makes it when first
+	// needed.
+	hooked *hookedRequests
 }
 
 // Reply implements transport.ReplyTarget.

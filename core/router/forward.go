@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/floe-router/floe/core/ice"
+	"github.com/floe-router/floe/core/intercept"
 	"github.com/floe-router/floe/core/transport"
 	"github.com/floe-router/floe/sdk"
 	"github.com/hashicorp/go-hclog"
@@ -299,13 +300,33 @@ func (r *Router) forwardToClient(back *relay, m *transport.Message, req *ice.Req
 		r.traceLog(s.log, r.cfg.Trace.ServerRequest > 0)("reverse routing", "identity", req.Identity().String(),
 			"operation", req.Operation(), "context", req.Context())
 	}
+	// Callbacks still waiting for hooks (even ones a reload has removed
+	// since) go first.
+	if hooked, busy := r.hooks.Has(sdk.Callback), back.hookedBusy(); hooked || busy {
+		var view *reqView
+		if hooked {
+			view = &reqView{point: sdk.Callback, req: *req, sess: s, conn: s.client.connView()}
+		}
+		r.decide(back, sdk.Callback, hooked, busy, s, m, req, owned, view,
+			func(b *transport.Batch, m *transport.Message, req *ice.Request, owned bool, o intercept.Outcome) {
+				r.callbackDecided(b, back, s, m, req, owned, view, o)
+			})
+		return
+	}
+	r.callbackDecided(back.c.Batch(), back, s, m, req, owned, nil, intercept.Outcome{})
+}
+
+// callbackDecided forwards a callback to its client, unless the hooks'
+// outcome o (for view, nil without callback hooks) denies it. b is the
+// batch of the server connection's reader, nil on any other goroutine.
+func (r *Router) callbackDecided(b *transport.Batch, back *relay, s *Session, m *transport.Message, req *ice.Request,
+	owned bool, view *reqView, o intercept.Outcome) {
 	opts := fwdOptions(req, s.log)
 	strip := r.cfg.Server == nil || !r.cfg.Server.ForwardContext
 	cc := s.client
 	var patched []byte
-	if r.hooks.Has(sdk.Callback) {
-		view := &reqView{point: sdk.Callback, req: *req, sess: s, conn: cc.connView()}
-		if o := r.hooks.Request(r.hookContext(), sdk.Callback, view); o.Deny {
+	if view != nil {
+		if o.Deny {
 			s.rejected.Add(1)
 			denyRequest(s.log, back.c, m, req, owned, o)
 			return
@@ -325,7 +346,7 @@ func (r *Router) forwardToClient(back *relay, m *transport.Message, req *ice.Req
 	out := r.compress(forwardMessage(m, req, owned, strip, nil, patched), opts.compress || cc.c.Endpoint.Compress)
 	if !opts.twoway {
 		out.Override = ovrd
-		if err := send(s.toClient, outbound{b: back.c.Batch(), conn: cc.c, m: out}); err != nil {
+		if err := send(s.toClient, outbound{b: b, conn: cc.c, m: out}); err != nil {
 			s.log.Debug("oneway callback lost", "error", err)
 		}
 		if origID != 0 {
@@ -334,7 +355,7 @@ func (r *Router) forwardToClient(back *relay, m *transport.Message, req *ice.Req
 		return
 	}
 	back.c.DispatchStarted()
-	_ = send(s.toClient, outbound{b: back.c.Batch(), conn: cc.c, m: out, target: back, tag: origID})
+	_ = send(s.toClient, outbound{b: b, conn: cc.c, m: out, target: back, tag: origID})
 }
 
 // backendHandler receives what arrives on the router's own outgoing

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"net"
 	"slices"
 	"strings"
 	"sync"
@@ -244,6 +245,7 @@ func testRequestHookVerdicts(t *testing.T, wrap func(*goHook) sdk.Hook) {
 // other, the first would wait for its timeout and be denied), then return
 // in reverse order.
 type orderHook struct {
+	point   sdk.Point
 	slow    []string // the "n" context values of the requests that call
 	arrived chan string
 	done    map[string]chan struct{}
@@ -251,7 +253,7 @@ type orderHook struct {
 }
 
 func newOrderHook(slow ...string) *orderHook {
-	h := &orderHook{slow: slow, arrived: make(chan string, len(slow)), done: map[string]chan struct{}{},
+	h := &orderHook{point: sdk.Request, slow: slow, arrived: make(chan string, len(slow)), done: map[string]chan struct{}{},
 		release: make(chan struct{})}
 	for _, n := range slow {
 		h.done[n] = make(chan struct{})
@@ -265,7 +267,7 @@ func newOrderHook(slow ...string) *orderHook {
 	return h
 }
 
-func (h *orderHook) Points() sdk.Points { return sdk.PointsOf(sdk.Request) }
+func (h *orderHook) Points() sdk.Points { return sdk.PointsOf(h.point) }
 func (h *orderHook) QuickRequest(v sdk.RequestView) (sdk.Verdict, bool, error) {
 	return sdk.Continue, v.Operation() == "fast", nil
 }
@@ -347,35 +349,110 @@ func TestHooksThatCallOutKeepTheOrder(t *testing.T) {
 	}
 }
 
-func TestHookedRequestsOfAClosedConnectionAreDropped(t *testing.T) {
-	b := startBackend(t)
-	release := make(chan struct{})
-	arrived := make(chan struct{}, 3)
-	var calls sync.WaitGroup
-	hook := &goHook{points: sdk.PointsOf(sdk.Request), request: func(sdk.RequestView) (sdk.Verdict, error) {
-		defer calls.Done()
-		arrived <- struct{}{}
-		<-release
-		return sdk.Continue, nil
-	}}
-	r := routerWithHooks(t, baseConfig(), intercept.Entry{Name: "held", Hook: callingHook{hook}, Timeout: 10 * time.Second})
+func TestCallbackHooksThatCallOutKeepTheOrder(t *testing.T) {
+	cfg := baseConfig()
+	cfg.Server = &config.Server{Endpoints: "tcp -h 127.0.0.1 -p 0", ForwardContext: true}
+	hook := newOrderHook("0", "1", "3", "4")
+	hook.point = sdk.Callback
+	r := routerWithHooks(t, cfg, intercept.Entry{Name: "order", Hook: hook, Timeout: 10 * time.Second})
 	c := dialRaw(t, r)
 	c.createSession()
-	p := b.proxy("o")
-	if rep := c.call(2, "addProxies", func(e *ice.Encoder) { e.WriteProxySeq([]*ice.Proxy{p}) }); rep.Status != ice.ReplyOK {
+	category := resultString(t, c.call(2, "getCategoryForClient", nil))
+	ep := r.ServerEndpoints()[0]
+	nc, err := net.Dial("tcp", net.JoinHostPort(ep.Host, itoa(ep.Port)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	server := newRawClient(t, nc)
+	id := ice.Identity{Category: category, Name: "receiver"}
+	server.writeOneway(id, "slow", "0")
+	server.writeOneway(id, "slow", "1")
+	server.writeOneway(id, "fast", "2") // answered at once, but behind 0 and 1
+	server.writeBatch(id, "slow", "3", "4")
+	// A twoway answered at once, behind them all, which the client answers.
+	last := ice.AppendRequestMessage(nil, ice.RequestSpec{ID: 7, Identity: id, Operation: "fast",
+		Context: ice.Context{"n": "5"}, Params: []byte{6, 0, 0, 0, 1, 1}})
+	if _, err := server.nc.Write(last); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for len(got) < 6 {
+		h, body := c.readMessage()
+		if h.Type != ice.RequestMsg {
+			continue
+		}
+		req, err := ice.ParseRequest(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, req.Context()["n"])
+		if req.ID != 0 {
+			if _, err := c.nc.Write(ice.AppendReplyOK(nil, req.ID, []byte{6, 0, 0, 0, 1, 1})); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if want := []string{"0", "1", "2", "3", "4", "5"}; !slices.Equal(got, want) {
+		t.Fatalf("the client got callbacks %v, want %v", got, want)
+	}
+	for {
+		h, body := server.readMessage()
+		if h.Type != ice.ReplyMsg {
+			continue
+		}
+		if rep, err := ice.ParseReply(body); err != nil || rep.Status != ice.ReplyOK || rep.ID != 7 {
+			t.Fatalf("the server got %+v, %v", rep, err)
+		}
+		break
+	}
+}
+
+// heldHook is a router whose request hook calls out and holds each call
+// until release is closed, with a client in session whose routing table has
+// a proxy p to backend b.
+type heldHook struct {
+	b        *backend
+	r        *Router
+	c        *rawClient
+	p        *ice.Proxy
+	arrived  chan struct{} // a value as each call starts
+	release  chan struct{}
+	returned sync.WaitGroup // Add before the calls
+}
+
+func newHeldHook(t *testing.T) *heldHook {
+	t.Helper()
+	h := &heldHook{b: startBackend(t), arrived: make(chan struct{}, 16), release: make(chan struct{})}
+	hook := &goHook{points: sdk.PointsOf(sdk.Request), request: func(sdk.RequestView) (sdk.Verdict, error) {
+		defer h.returned.Done()
+		h.arrived <- struct{}{}
+		<-h.release
+		return sdk.Continue, nil
+	}}
+	h.r = routerWithHooks(t, baseConfig(), intercept.Entry{Name: "held", Hook: callingHook{hook}, Timeout: 10 * time.Second})
+	h.c = dialRaw(t, h.r)
+	h.c.createSession()
+	h.p = h.b.proxy("o")
+	if rep := h.c.call(2, "addProxies", func(e *ice.Encoder) { e.WriteProxySeq([]*ice.Proxy{h.p}) }); rep.Status != ice.ReplyOK {
 		t.Fatalf("addProxies: %s", rep.Status)
 	}
+	return h
+}
+
+func TestHookedRequestsOfAClosedConnectionAreDropped(t *testing.T) {
+	h := newHeldHook(t)
+	b, r, c, p := h.b, h.r, h.c, h.p
 	sessions := r.sessions.all()
 	if len(sessions) != 1 {
 		t.Fatalf("%d sessions", len(sessions))
 	}
 	s := sessions[0]
-	calls.Add(3)
+	h.returned.Add(3)
 	for _, n := range []string{"0", "1", "2"} {
 		c.writeOneway(p.Identity, "op", n)
 	}
 	for range 3 {
-		<-arrived
+		<-h.arrived
 	}
 	c.nc.Close()
 	deadline := time.Now().Add(5 * time.Second)
@@ -385,17 +462,10 @@ func TestHookedRequestsOfAClosedConnectionAreDropped(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	close(release)
-	calls.Wait()
+	close(h.release)
+	h.returned.Wait()
 	// The queue empties once the decided requests are dropped.
-	h := s.client.hooked
-	for {
-		h.mu.Lock()
-		busy := len(h.q) > 0 || h.draining
-		h.mu.Unlock()
-		if !busy {
-			break
-		}
+	for s.client.hookedBusy() {
 		if time.Now().After(deadline) {
 			t.Fatal("the hooked requests were never dropped")
 		}
@@ -403,6 +473,34 @@ func TestHookedRequestsOfAClosedConnectionAreDropped(t *testing.T) {
 	}
 	if n := s.forwarded.Load(); n != 0 {
 		t.Fatalf("%d requests forwarded after their connection closed", n)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.contexts) != 0 {
+		t.Fatalf("the backend got %d requests", len(b.contexts))
+	}
+}
+
+// A twoway request whose session is destroyed while a hook decides gets an
+// answer all the same: the client must not wait for it forever.
+func TestHookedRequestOfADestroyedSessionIsAnswered(t *testing.T) {
+	h := newHeldHook(t)
+	b, c, p := h.b, h.c, h.p
+	h.returned.Add(1)
+	held := ice.AppendRequestMessage(nil, ice.RequestSpec{ID: 3, Identity: p.Identity, Operation: "op",
+		Params: []byte{6, 0, 0, 0, 1, 1}})
+	if _, err := c.nc.Write(held); err != nil {
+		t.Fatal(err)
+	}
+	<-h.arrived
+	if rep := c.call(4, "destroySession", nil); rep.Status != ice.ReplyOK || rep.ID != 4 {
+		t.Fatalf("destroySession: %+v", rep)
+	}
+	close(h.release)
+	mh, body := c.readMessage()
+	rep, err := ice.ParseReply(body)
+	if mh.Type != ice.ReplyMsg || err != nil || rep.ID != 3 || rep.Status != ice.ReplyObjectNotExist {
+		t.Fatalf("the held request got %s %+v %v, want ObjectNotExistException", mh.Type, rep, err)
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()

@@ -1,29 +1,32 @@
 package router
 
 import (
+	"context"
 	"sync"
 
 	"github.com/floe-router/floe/core/ice"
 	"github.com/floe-router/floe/core/intercept"
 	"github.com/floe-router/floe/core/transport"
+	"github.com/floe-router/floe/sdk"
 )
 
 // Request hooks that call out (a plugin that has no cached verdict) take a
-// round trip to answer. Asking them on the client connection's reader
-// would hold up every request behind the one waiting, and an Ice client
-// sends all its requests through the router on that one connection. So
-// such a request is decided on a goroutine of its own while the reader goes
-// on, and the requests behind it are decided meanwhile too; but they leave
-// in the order they came, as through Glacier2, because a client relies on
-// the order of its oneways, and a server with one dispatch thread on the
-// order of everything.
+// round trip to answer. Asking them on the reader of the connection the
+// request came on would hold up every request behind the one waiting, and
+// an Ice client sends all its requests through the router on one
+// connection (a server all its callbacks, too). So such a request is
+// decided on a goroutine of its own while the reader goes on, and the
+// requests behind it are decided meanwhile too; but they leave in the order
+// they came, as through Glacier2, because a client relies on the order of
+// its oneways, and a server with one dispatch thread on the order of
+// everything.
 
 // maxHookedRequests bounds one connection's requests waiting for hooks or
-// for the ones before them: beyond it the reader waits, and so the client.
+// for the ones before them: beyond it the reader waits, and so the peer.
 const maxHookedRequests = 128
 
-// hookedRequests is a client connection's requests that hooks decide on
-// off its reader, in arrival order.
+// hookedRequests is one connection's requests that hooks decide on off its
+// reader, in arrival order.
 type hookedRequests struct {
 	mu   sync.Mutex
 	room sync.Cond
@@ -33,24 +36,47 @@ type hookedRequests struct {
 	draining bool
 }
 
-// hookedRequest is a request and what forwarding it needs, with the hooks'
+// hookedRequest is a request waiting in hookedRequests, with the hooks'
 // outcome once they have decided.
 type hookedRequest struct {
-	s       *Session
 	m       *transport.Message // a whole Request message, owned
 	req     ice.Request
-	proxy   *ice.Proxy
-	conn    *transport.Conn
-	view    *reqView
 	outcome intercept.Outcome
 	decided bool
+	// send acts on the outcome, in arrival order, off the reader.
+	send func(j *hookedRequest)
 }
 
-// hookedBusy reports whether requests are waiting, so that the next one must
-// wait behind them even if its hooks answer at once. Only the reader calls
-// it.
-func (cc *clientConn) hookedBusy() bool {
-	h := cc.hooked
+// decide runs the hooks at p (when hooked) for a request read from rl's
+// connection, of session s, and has act act on their outcome: at once on
+// the reader (b its batch) when every hook answered at once and no request
+// of the connection waits (busy), else later and in order, off the reader
+// (b nil). A twoway request whose session ends meanwhile is answered as
+// one for an object the router no longer routes.
+func (r *Router) decide(rl *relay, p sdk.Point, hooked, busy bool, s *Session, m *transport.Message, req *ice.Request,
+	owned bool, view *reqView, act func(b *transport.Batch, m *transport.Message, req *ice.Request, owned bool, o intercept.Outcome)) {
+	var o intercept.Outcome
+	var rest intercept.Rest
+	if hooked {
+		o, rest = r.hooks.RequestQuick(r.hookContext(), p, view)
+	}
+	if rest.Empty() && !busy {
+		act(rl.c.Batch(), m, req, owned, o)
+		return
+	}
+	rl.decideLater(r.hookContext(), r.hooks, m, req, owned, view, o, rest, func(j *hookedRequest) {
+		if s.destroyed.Load() {
+			goneWhileDecided(rl.c, j)
+			return
+		}
+		act(nil, j.m, &j.req, true, j.outcome)
+	})
+}
+
+// hookedBusy reports whether requests are waiting, so that the next one
+// must wait behind them even if its hooks answer at once.
+func (rl *relay) hookedBusy() bool {
+	h := rl.hooked
 	if h == nil {
 		return false
 	}
@@ -59,14 +85,14 @@ func (cc *clientConn) hookedBusy() bool {
 	return len(h.q) > 0 || h.draining
 }
 
-// decideLater queues a request whose hooks have answered (o) or have rest
-// left to run, which a goroutine of its own runs. m stays the request's:
-// one of a batch is copied out of it first.
-func (cc *clientConn) decideLater(s *Session, m *transport.Message, req *ice.Request, owned bool, proxy *ice.Proxy,
-	conn *transport.Conn, view *reqView, o intercept.Outcome, rest intercept.Rest) {
-	r := cc.r
+// decideLater queues a request, read from rl's connection, whose hooks have
+// answered (o) or have rest left to run, which a goroutine of its own runs;
+// send then acts on the outcome. m stays the request's: one of a batch is
+// copied out of it first.
+func (rl *relay) decideLater(ctx context.Context, hooks *intercept.Chain, m *transport.Message, req *ice.Request, owned bool, view *reqView,
+	o intercept.Outcome, rest intercept.Rest, send func(*hookedRequest)) {
 	if !owned {
-		// The batch's buffer goes back to the reader when handle returns.
+		// The batch's buffer goes back to the reader when it is handled.
 		m = forwardMessage(m, req, false, false, nil, nil)
 		own, err := ice.ParseRequest(m.Body())
 		if err != nil {
@@ -75,21 +101,23 @@ func (cc *clientConn) decideLater(s *Session, m *transport.Message, req *ice.Req
 			return
 		}
 		req = &own
-		view.req = own
+		if view != nil {
+			view.req = own
+		}
 	}
-	if cc.hooked == nil {
-		cc.hooked = &hookedRequests{}
-		cc.hooked.room.L = &cc.hooked.mu
+	if rl.hooked == nil {
+		rl.hooked = &hookedRequests{}
+		rl.hooked.room.L = &rl.hooked.mu
 	}
-	h := cc.hooked
-	j := &hookedRequest{s: s, m: m, req: *req, proxy: proxy, conn: conn, view: view}
+	h := rl.hooked
+	j := &hookedRequest{m: m, req: *req, send: send}
 	h.mu.Lock()
 	for len(h.q) >= maxHookedRequests {
 		// What this reader has queued but not yet written may be what the
-		// requests ahead wait for (the session's bound on requests in
+		// requests ahead wait for (a session's bound on requests in
 		// flight): write it before waiting.
 		h.mu.Unlock()
-		cc.c.Batch().Flush()
+		rl.c.Batch().Flush()
 		h.mu.Lock()
 		if len(h.q) >= maxHookedRequests {
 			h.room.Wait()
@@ -99,17 +127,17 @@ func (cc *clientConn) decideLater(s *Session, m *transport.Message, req *ice.Req
 	h.mu.Unlock()
 	// A graceful close waits for the requests queued here as for those
 	// forwarded.
-	cc.c.DispatchStarted()
+	rl.c.DispatchStarted()
 	if rest.Empty() {
-		cc.hookDecided(h, j, o)
+		rl.hookDecided(h, j, o)
 		return
 	}
-	go func() { cc.hookDecided(h, j, r.hooks.RequestRest(r.hookContext(), rest, view)) }()
+	go func() { rl.hookDecided(h, j, hooks.RequestRest(ctx, rest, view)) }()
 }
 
 // hookDecided records j's outcome and, unless another goroutine is at it,
 // sends the decided requests at the head of the queue.
-func (cc *clientConn) hookDecided(h *hookedRequests, j *hookedRequest, o intercept.Outcome) {
+func (rl *relay) hookDecided(h *hookedRequests, j *hookedRequest, o intercept.Outcome) {
 	h.mu.Lock()
 	j.outcome, j.decided = o, true
 	if h.draining {
@@ -123,20 +151,30 @@ func (cc *clientConn) hookDecided(h *hookedRequests, j *hookedRequest, o interce
 		h.q = h.q[1:]
 		h.room.Signal()
 		h.mu.Unlock()
-		cc.sendDecided(next)
+		rl.sendDecided(next)
 		h.mu.Lock()
 	}
 	h.draining = false
 	h.mu.Unlock()
 }
 
-// sendDecided acts on a queued request's outcome, unless its session ended
-// while the hooks decided.
-func (cc *clientConn) sendDecided(j *hookedRequest) {
-	defer cc.c.DispatchDone()
-	if j.s.destroyed.Load() || cc.c.Err() != nil {
+// sendDecided acts on a queued request's outcome; the request is dropped
+// if its connection closed meanwhile.
+func (rl *relay) sendDecided(j *hookedRequest) {
+	defer rl.c.DispatchDone()
+	if rl.c.Err() != nil {
 		j.m.Release()
 		return
 	}
-	cc.r.decided(nil, j.s, cc, j.m, &j.req, true, j.proxy, j.conn, j.view, j.outcome)
+	j.send(j)
+}
+
+// goneWhileDecided answers a queued twoway request whose session ended
+// while the hooks decided, as a request for an object the router no longer
+// routes; a oneway is dropped.
+func goneWhileDecided(c *transport.Conn, j *hookedRequest) {
+	if j.req.ID != 0 {
+		_ = c.Post(notExist(&j.req, ice.ReplyObjectNotExist, j.req.Operation()))
+	}
+	j.m.Release()
 }
