@@ -104,7 +104,9 @@ func (p *parker) sweep() {
 		idle = idle[:0]
 		p.mu.Lock()
 		for c := range p.active {
-			if now-c.lastActivity.Load() >= int64(c.idleAfter()) {
+			// A parked connection has no reader to ask, and asking would
+			// only send the one it gets next back to park at once.
+			if c.parkFD < 0 && now-c.lastActivity.Load() >= int64(c.idleAfter()) {
 				idle = append(idle, c)
 			}
 		}
