@@ -180,10 +180,10 @@ func (cc *clientConn) handle(m *transport.Message, req *ice.Request, owned bool)
 	// Requests still waiting for hooks (even ones a reload has removed
 	// since) go first.
 	if busy := cc.hookedBusy(); hooked || busy {
-		r.decide(&cc.relay, sdk.Request, hooked, busy, s, m, req, owned, view,
-			func(b *transport.Batch, m *transport.Message, req *ice.Request, owned bool, o intercept.Outcome) {
-				r.decided(b, s, cc, m, req, owned, proxy, conn, view, o)
-			})
+		j := hookedRequest{point: sdk.Request, s: s, view: view, proxy: proxy, conn: conn}
+		if o, now := r.decide(&cc.relay, j, hooked, busy, m, req, owned); now {
+			r.decided(cc.c.Batch(), s, cc, m, req, owned, proxy, conn, view, o)
+		}
 		return
 	}
 	r.forwardToServer(cc.c.Batch(), s, cc, m, req, owned, proxy, conn, view)

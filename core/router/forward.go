@@ -307,10 +307,10 @@ func (r *Router) forwardToClient(back *relay, m *transport.Message, req *ice.Req
 		if hooked {
 			view = &reqView{point: sdk.Callback, req: *req, sess: s, conn: s.client.connView()}
 		}
-		r.decide(back, sdk.Callback, hooked, busy, s, m, req, owned, view,
-			func(b *transport.Batch, m *transport.Message, req *ice.Request, owned bool, o intercept.Outcome) {
-				r.callbackDecided(b, back, s, m, req, owned, view, o)
-			})
+		j := hookedRequest{point: sdk.Callback, s: s, view: view}
+		if o, now := r.decide(back, j, hooked, busy, m, req, owned); now {
+			r.callbackDecided(back.c.Batch(), back, s, m, req, owned, view, o)
+		}
 		return
 	}
 	r.callbackDecided(back.c.Batch(), back, s, m, req, owned, nil, intercept.Outcome{})

@@ -36,41 +36,40 @@ type hookedRequests struct {
 	draining bool
 }
 
-// hookedRequest is a request waiting in hookedRequests, with the hooks'
-// outcome once they have decided.
+// hookedRequest is a request waiting in hookedRequests, with what acting
+// on it takes, and the hooks' outcome once they have decided.
 type hookedRequest struct {
+	point sdk.Point // sdk.Request (from a client) or sdk.Callback (from a server)
+	s     *Session
+	view  *reqView // nil without hooks at point (a reload removed them)
+	// Where a client's request goes, as its routing table said.
+	proxy *ice.Proxy
+	conn  *transport.Conn
+
 	m       *transport.Message // a whole Request message, owned
 	req     ice.Request
 	outcome intercept.Outcome
 	decided bool
-	// send acts on the outcome, in arrival order, off the reader.
-	send func(j *hookedRequest)
 }
 
-// decide runs the hooks at p (when hooked) for a request read from rl's
-// connection, of session s, and has act act on their outcome: at once on
-// the reader (b its batch) when every hook answered at once and no request
-// of the connection waits (busy), else later and in order, off the reader
-// (b nil). A twoway request whose session ends meanwhile is answered as
-// one for an object the router no longer routes.
-func (r *Router) decide(rl *relay, p sdk.Point, hooked, busy bool, s *Session, m *transport.Message, req *ice.Request,
-	owned bool, view *reqView, act func(b *transport.Batch, m *transport.Message, req *ice.Request, owned bool, o intercept.Outcome)) {
+// decide runs the hooks at j.point (when hooked) for a request read from
+// rl's connection, as far as they answer at once, and reports true when the
+// caller is to act on their outcome now, on the reader. Otherwise the request
+// waits in rl's queue, because a hook must call out or because requests
+// before it wait (busy), and sendDecided acts on it later, in order, as j
+// says.
+func (r *Router) decide(rl *relay, j hookedRequest, hooked, busy bool, m *transport.Message, req *ice.Request,
+	owned bool) (intercept.Outcome, bool) {
 	var o intercept.Outcome
 	var rest intercept.Rest
 	if hooked {
-		o, rest = r.hooks.RequestQuick(r.hookContext(), p, view)
+		o, rest = r.hooks.RequestQuick(r.hookContext(), j.point, j.view)
 	}
 	if rest.Empty() && !busy {
-		act(rl.c.Batch(), m, req, owned, o)
-		return
+		return o, true
 	}
-	rl.decideLater(r.hookContext(), r.hooks, m, req, owned, view, o, rest, func(j *hookedRequest) {
-		if s.destroyed.Load() {
-			goneWhileDecided(rl.c, j)
-			return
-		}
-		act(nil, j.m, &j.req, true, j.outcome)
-	})
+	rl.decideLater(r.hookContext(), r.hooks, j, m, req, owned, o, rest)
+	return intercept.Outcome{}, false
 }
 
 // hookedBusy reports whether requests are waiting, so that the next one
@@ -86,11 +85,10 @@ func (rl *relay) hookedBusy() bool {
 }
 
 // decideLater queues a request, read from rl's connection, whose hooks have
-// answered (o) or have rest left to run, which a goroutine of its own runs;
-// send then acts on the outcome. m stays the request's: one of a batch is
-// copied out of it first.
-func (rl *relay) decideLater(ctx context.Context, hooks *intercept.Chain, m *transport.Message, req *ice.Request, owned bool, view *reqView,
-	o intercept.Outcome, rest intercept.Rest, send func(*hookedRequest)) {
+// answered (o) or have rest left to run, which a goroutine of its own runs.
+// m stays the request's: one of a batch is copied out of it first.
+func (rl *relay) decideLater(ctx context.Context, hooks *intercept.Chain, j hookedRequest, m *transport.Message,
+	req *ice.Request, owned bool, o intercept.Outcome, rest intercept.Rest) {
 	if !owned {
 		// The batch's buffer goes back to the reader when it is handled.
 		m = forwardMessage(m, req, false, false, nil, nil)
@@ -101,8 +99,8 @@ func (rl *relay) decideLater(ctx context.Context, hooks *intercept.Chain, m *tra
 			return
 		}
 		req = &own
-		if view != nil {
-			view.req = own
+		if j.view != nil {
+			j.view.req = own
 		}
 	}
 	if rl.hooked == nil {
@@ -110,7 +108,8 @@ func (rl *relay) decideLater(ctx context.Context, hooks *intercept.Chain, m *tra
 		rl.hooked.room.L = &rl.hooked.mu
 	}
 	h := rl.hooked
-	j := &hookedRequest{m: m, req: *req, send: send}
+	jp := &j
+	jp.m, jp.req = m, *req
 	h.mu.Lock()
 	for len(h.q) >= maxHookedRequests {
 		// What this reader has queued but not yet written may be what the
@@ -123,16 +122,16 @@ func (rl *relay) decideLater(ctx context.Context, hooks *intercept.Chain, m *tra
 			h.room.Wait()
 		}
 	}
-	h.q = append(h.q, j)
+	h.q = append(h.q, jp)
 	h.mu.Unlock()
 	// A graceful close waits for the requests queued here as for those
 	// forwarded.
 	rl.c.DispatchStarted()
 	if rest.Empty() {
-		rl.hookDecided(h, j, o)
+		rl.hookDecided(h, jp, o)
 		return
 	}
-	go func() { rl.hookDecided(h, j, hooks.RequestRest(ctx, rest, view)) }()
+	go func() { rl.hookDecided(h, jp, hooks.RequestRest(ctx, rest, jp.view)) }()
 }
 
 // hookDecided records j's outcome and, unless another goroutine is at it,
@@ -162,11 +161,16 @@ func (rl *relay) hookDecided(h *hookedRequests, j *hookedRequest, o intercept.Ou
 // if its connection closed meanwhile.
 func (rl *relay) sendDecided(j *hookedRequest) {
 	defer rl.c.DispatchDone()
-	if rl.c.Err() != nil {
+	switch {
+	case rl.c.Err() != nil:
 		j.m.Release()
-		return
+	case j.s.destroyed.Load():
+		goneWhileDecided(rl.c, j)
+	case j.point == sdk.Callback:
+		rl.r.callbackDecided(nil, rl, j.s, j.m, &j.req, true, j.view, j.outcome)
+	default:
+		rl.r.decided(nil, j.s, rl.c.Owner.(*clientConn), j.m, &j.req, true, j.proxy, j.conn, j.view, j.outcome)
 	}
-	j.send(j)
 }
 
 // goneWhileDecided answers a queued twoway request whose session ended
