@@ -103,7 +103,7 @@ func benchmarkTwoway(b *testing.B, sessions, inflight int) {
 	round(b.N)
 }
 
-func startBenchRouter(b *testing.B) *Router {
+func startBenchRouter(b testing.TB) *Router {
 	b.Helper()
 	return runRouter(b, &config.Config{InstanceName: "Glacier2", Client: config.Client{Endpoints: "tcp -h 127.0.0.1 -p 0"},
 		Auth: config.Auth{AllowAll: true}, MessageSizeMax: 1 << 20})
@@ -116,7 +116,7 @@ type rawBackend struct {
 	oneways atomic.Int64
 }
 
-func startRawBackend(b *testing.B) *rawBackend {
+func startRawBackend(b testing.TB) *rawBackend {
 	b.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -194,14 +194,14 @@ type benchClient struct {
 }
 
 // dialBench connects to r, or straight to the backend when r is nil.
-func dialBench(b *testing.B, r *Router, backend *rawBackend) *benchClient {
+func dialBench(b testing.TB, r *Router, backend *rawBackend) *benchClient {
 	b.Helper()
 	return dialBenchSized(b, r, backend, 1<<20)
 }
 
 // dialBenchSized is dialBench with a client able to read messages of up to
 // maxMessage bytes.
-func dialBenchSized(b *testing.B, r *Router, backend *rawBackend, maxMessage int) *benchClient {
+func dialBenchSized(b testing.TB, r *Router, backend *rawBackend, maxMessage int) *benchClient {
 	b.Helper()
 	var nc net.Conn
 	var err error

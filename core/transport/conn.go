@@ -144,6 +144,8 @@ type Conn struct {
 	closed     atomic.Bool
 	// batch collects the writes made by this connection's reader.
 	batch Batch
+	// flushLaterFn is flushLater, bound on first use (under mu).
+	flushLaterFn func()
 
 	// Parking (park.go).
 	parkRequested atomic.Bool

@@ -168,8 +168,13 @@ func (c *Conn) flush(later bool) {
 	}
 	c.mu.Lock()
 	if !later && !c.incoming && len(c.pending) > 1 && c.queued < coalesceBelow {
+		if c.flushLaterFn == nil {
+			// Bound once: a go statement on a method allocates each time.
+			c.flushLaterFn = c.flushLater
+		}
+		f := c.flushLaterFn
 		c.mu.Unlock()
-		go c.flushLater()
+		go f()
 		return
 	}
 	batch := c.queue
