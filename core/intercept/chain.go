@@ -328,8 +328,8 @@ func (c *Chain) RequestRest(ctx context.Context, r Rest, v Patchable) Outcome {
 	return Outcome{}
 }
 
-// apply is verdict for a request hook, whose patch v takes when the chain
-// goes on.
+// apply turns a request hook's verdict into a stop, as verdict does, or
+// applies its patch to v when the chain goes on.
 func (c *Chain) apply(h *hook, verdict sdk.Verdict, failDeny bool, failReason string, v Patchable) (Outcome, bool) {
 	if o, stop := c.verdict(h, verdict, failDeny, failReason); stop {
 		return o, true
