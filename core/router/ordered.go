@@ -21,9 +21,13 @@ import (
 // its oneways, and a server with one dispatch thread on the order of
 // everything.
 
-// maxHookedRequests bounds one connection's requests waiting for hooks or
-// for the ones before them: beyond it the reader waits, and so the peer.
-const maxHookedRequests = 128
+// Bounds of one connection's requests waiting for hooks or for the ones
+// before them, in number and in bytes (one request of any size may wait):
+// beyond them the reader waits, and so the peer.
+const (
+	maxHookedRequests = 128
+	maxHookedBytes    = 4 << 20
+)
 
 // hookedRequests is one connection's requests that hooks decide on off its
 // reader, in arrival order.
@@ -31,6 +35,8 @@ type hookedRequests struct {
 	mu   sync.Mutex
 	room sync.Cond
 	q    []*hookedRequest
+	// bytes is the size of the messages in q.
+	bytes int
 	// draining is set while a goroutine sends the decided requests at the
 	// head of q, the last of which may have left q already.
 	draining bool
@@ -111,18 +117,19 @@ func (rl *relay) decideLater(ctx context.Context, hooks *intercept.Chain, j hook
 	jp := &j
 	jp.m, jp.req = m, *req
 	h.mu.Lock()
-	for len(h.q) >= maxHookedRequests {
+	for h.full(len(m.Buf)) {
 		// What this reader has queued but not yet written may be what the
 		// requests ahead wait for (a session's bound on requests in
 		// flight): write it before waiting.
 		h.mu.Unlock()
 		rl.c.Batch().Flush()
 		h.mu.Lock()
-		if len(h.q) >= maxHookedRequests {
+		if h.full(len(m.Buf)) {
 			h.room.Wait()
 		}
 	}
 	h.q = append(h.q, jp)
+	h.bytes += len(m.Buf)
 	h.mu.Unlock()
 	// A graceful close waits for the requests queued here as for those
 	// forwarded.
@@ -132,6 +139,11 @@ func (rl *relay) decideLater(ctx context.Context, hooks *intercept.Chain, j hook
 		return
 	}
 	go func() { rl.hookDecided(h, jp, hooks.RequestRest(ctx, rest, jp.view)) }()
+}
+
+// full reports whether a request of n bytes must wait for room (under mu).
+func (h *hookedRequests) full(n int) bool {
+	return len(h.q) >= maxHookedRequests || (len(h.q) > 0 && h.bytes+n > maxHookedBytes)
 }
 
 // hookDecided records j's outcome and, unless another goroutine is at it,
@@ -148,6 +160,7 @@ func (rl *relay) hookDecided(h *hookedRequests, j *hookedRequest, o intercept.Ou
 		next := h.q[0]
 		h.q[0] = nil
 		h.q = h.q[1:]
+		h.bytes -= len(next.m.Buf)
 		h.room.Signal()
 		h.mu.Unlock()
 		rl.sendDecided(next)
