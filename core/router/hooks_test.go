@@ -72,6 +72,13 @@ func (b *backend) proxy(name string) *ice.Proxy {
 		Endpoints: []ice.Endpoint{b.l.Endpoint}}
 }
 
+// received is how many requests reached the backend.
+func (b *backend) received() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.contexts)
+}
+
 func (b *backend) lastContext() ice.Context {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -474,10 +481,8 @@ func TestHookedRequestsOfAClosedConnectionAreDropped(t *testing.T) {
 	if n := s.forwarded.Load(); n != 0 {
 		t.Fatalf("%d requests forwarded after their connection closed", n)
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if len(b.contexts) != 0 {
-		t.Fatalf("the backend got %d requests", len(b.contexts))
+	if n := b.received(); n != 0 {
+		t.Fatalf("the backend got %d requests", n)
 	}
 }
 
@@ -502,10 +507,8 @@ func TestHookedRequestOfADestroyedSessionIsAnswered(t *testing.T) {
 	if mh.Type != ice.ReplyMsg || err != nil || rep.ID != 3 || rep.Status != ice.ReplyObjectNotExist {
 		t.Fatalf("the held request got %s %+v %v, want ObjectNotExistException", mh.Type, rep, err)
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if len(b.contexts) != 0 {
-		t.Fatalf("the backend got %d requests", len(b.contexts))
+	if n := b.received(); n != 0 {
+		t.Fatalf("the backend got %d requests", n)
 	}
 }
 
