@@ -28,7 +28,7 @@ func (c *cli) glacier2(ctx context.Context, prog string, args []string, asRouter
 	}
 
 	var lf logFlags
-	var iceArgs, options []string
+	var iceArgs, floeArgs, options []string
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		switch {
@@ -43,6 +43,9 @@ func (c *cli) glacier2(ctx context.Context, prog string, args []string, asRouter
 			lf.level = strings.TrimPrefix(a, "--log-level=")
 		case ice.IsPropertyArg(a):
 			iceArgs = append(iceArgs, a)
+		case strings.HasPrefix(a, "--Floe."):
+			// floe's own properties; Ice would leave them to the program.
+			floeArgs = append(floeArgs, a)
 		default:
 			options = append(options, a)
 			iceArgs = append(iceArgs, a)
@@ -79,6 +82,15 @@ func (c *cli) glacier2(ctx context.Context, prog string, args []string, asRouter
 	props, _, err := ice.ParseCommandLine(iceArgs, c.getenv)
 	if err != nil {
 		return errorf("%v", err)
+	}
+	for _, a := range floeArgs {
+		line := strings.TrimPrefix(a, "--")
+		if !strings.Contains(line, "=") {
+			line += "=1"
+		}
+		if !props.ParseLine(line) {
+			return errorf("invalid command-line property: %q", a)
+		}
 	}
 	cfg, err := config.FromProperties(props)
 	if err != nil {

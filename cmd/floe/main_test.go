@@ -188,6 +188,11 @@ func TestGlacier2Mode(t *testing.T) {
 		code:   exitFailure,
 		stderr: []string{"glacier2router: error: invalid option: `--MyApp.Setting'"},
 	}, {
+		name:   "floe's own properties are read from the command line too",
+		args:   []string{"glacier2router", "--nowarn", "--Floe.BackendConnections=0"},
+		code:   exitFailure,
+		stderr: []string{"glacier2router: error: property `Glacier2.Client.Endpoints' is not set", "glacier2router: error: property `Floe.BackendConnections' must be between 1 and 64, not 0"},
+	}, {
 		name:   "stray arguments",
 		args:   []string{"glacier2router", "stray"},
 		code:   exitFailure,

@@ -40,6 +40,12 @@ type Config struct {
 	// send requests to ("10.0.0.0/8:10000-10100", "192.168.1.7:443",
 	// "::1/128:*"); empty means rewriting is refused.
 	AllowedBackends []string
+	// BackendConnections is how many connections floe opens to each backend
+	// endpoint (1, Glacier2's one shared connection, when 0). Each session
+	// keeps to one of them, so its requests stay in order; more let a
+	// server read several at once, since Ice reads one connection with one
+	// thread at a time.
+	BackendConnections int
 	// Plugins are the out-of-process plugins, in configuration order.
 	Plugins []Plugin
 	// IceAdmin is the Ice admin object (Ice.Admin.*), nil when disabled.
@@ -353,8 +359,12 @@ const (
 	DefaultInstanceName     = "Glacier2"
 	DefaultRoutingTableSize = 1000
 	DefaultMessageSizeMax   = 1 << 20
-	DefaultACMTimeout       = 60 * time.Second
-	DefaultLogLevel         = "info"
+	// MaxBackendConnections bounds backend_connections: past a few, a
+	// server gains nothing and each connection costs it a file descriptor
+	// and floe its share of batching.
+	MaxBackendConnections = 64
+	DefaultACMTimeout     = 60 * time.Second
+	DefaultLogLevel       = "info"
 )
 
 // newConfig returns a Config with every default filled in, for the front

@@ -187,6 +187,10 @@ auth {
 			"f.router:9: property `IceSSL.Password' has no HCL equivalent (ignored: the IceSSL plugin is not configured (Ice.Plugin.IceSSL)); kept as a comment",
 		},
 	}, {
+		name: "floe's own property",
+		src:  endpoints + verifier + "# spread the sessions\nFloe.BackendConnections=4\n",
+		want: "# spread the sessions\nbackend_connections = 4\n\nclient {\n  endpoints = \"tcp -p 4063\"\n}\n\nauth {\n  verifier = \"V:tcp -p 1\"\n}\n",
+	}, {
 		name: "settings at their default are kept when the file sets them",
 		src:  endpoints + verifier + "Glacier2.Client.ForwardContext=0\nGlacier2.Client.ACM.Timeout=60\nGlacier2.RoutingTable.MaxSize=1000\n",
 		want: "client {\n  endpoints = \"tcp -p 4063\"\n  forward_context = false\n  acm_timeout = \"1m\"\n}\n\nsession {\n  routing_table_size = 1000\n}\n\nauth {\n  verifier = \"V:tcp -p 1\"\n}\n",

@@ -41,6 +41,9 @@ var convertedAttributes = []hclAttribute{
 		}
 		return intValue(c.CompressionLevel, 0)
 	}},
+	{"backend_connections", []string{backendConnectionsProperty}, func(c *Config) (cty.Value, bool) {
+		return intValue(c.BackendConnections, 0)
+	}},
 }
 
 // sideAttributes are the attributes client and server share; get picks the

@@ -61,7 +61,7 @@ var (
 	topSchema = &hcl.BodySchema{
 		Attributes: attributes("instance_name", "message_size_max", "print_adapter_ready", "allowed_backends",
 			"default_host", "default_protocol", "default_timeout", "ipv4", "ipv6", "prefer_ipv6", "compress",
-			"compression_level").Attributes,
+			"compression_level", "backend_connections").Attributes,
 		Blocks: []hcl.BlockHeaderSchema{
 			{Type: "client"}, {Type: "server"}, {Type: "session"}, {Type: "auth"}, {Type: "log"},
 			{Type: "locator"}, {Type: "ice_admin"}, {Type: "admin"}, {Type: "filter"}, {Type: "tls"}, {Type: "trace"},
@@ -154,6 +154,10 @@ func (d *decoder) decode(body *hclsyntax.Body) {
 			}
 			d.cfg.AllowedBackends = append(d.cfg.AllowedBackends, b)
 		}
+	}
+
+	if n, ok := d.integer(content.Attributes["backend_connections"], 1, MaxBackendConnections, "connections"); ok {
+		d.cfg.BackendConnections = int(n)
 	}
 
 	var single hcl.Blocks

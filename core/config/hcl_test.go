@@ -160,12 +160,14 @@ ipv6 = true
 prefer_ipv6 = true
 compress = false
 compression_level = 9
+backend_connections = 4
 `,
 		want: base(func(c *Config) {
 			c.DefaultHost, c.DefaultProtocol, c.DefaultTimeout = "10.0.0.9", "ssl", 2500*time.Millisecond
 			c.DisableIPv4, c.PreferIPv6 = true, true
 			off := false
 			c.Compress, c.CompressionLevel = &off, 9
+			c.BackendConnections = 4
 		}),
 	}, {
 		name: "infinite default timeout, IPv6 off, compression on",
@@ -502,12 +504,14 @@ default_timeout = "0s"
 ipv4 = false
 ipv6 = false
 compression_level = 10
+backend_connections = 0
 `,
 		want: []string{
 			`test.hcl:8:20: error: Invalid protocol; "bt" is not one of "tcp", "ssl", "ws", "wss", "udp".`,
 			`test.hcl:9:19: error: Invalid timeout; default_timeout cannot be 0; write "infinite" for endpoints without a timeout.`,
 			`test.hcl:11:8: error: No IP version left; ipv4 and ipv6 cannot both be false.`,
 			`test.hcl:12:21: error: Number out of range; compression_level must be between 1 and 9 (bzip2 block size), not 10.`,
+			`test.hcl:13:23: error: Number out of range; backend_connections must be between 1 and 64 connections, not 0.`,
 		},
 	}, {
 		name: "bad proxy options",

@@ -63,6 +63,9 @@ var mappedGlacier2Properties = []string{
 	"Glacier2.Filter.ProxySizeMax",
 }
 
+// backendConnectionsProperty is backend_connections as a property.
+const backendConnectionsProperty = "Floe.BackendConnections"
+
 // authProxies are the four proxy properties of Glacier2's authentication,
 // which Glacier2 reads with propertyToProxy: each may have the proxy
 // settings in proxySettings after it.
@@ -254,6 +257,14 @@ func (m *propertyMapper) mapProperties() {
 	// Ice.MessageSizeMax is in KiB; below 1, or above what 32 bits hold in
 	// bytes, means no limit.
 	c.MessageSizeMax = messageSizeMax(p.GetAsIntWithDefault("Ice.MessageSizeMax", DefaultMessageSizeMax/1024))
+	// floe's own property: glacier2router does not warn about a prefix that
+	// is not Ice's, so one property file serves both.
+	switch n := p.GetAsIntWithDefault(backendConnectionsProperty, 1); {
+	case n < 1 || n > MaxBackendConnections:
+		m.errorf("property `%s' must be between 1 and %d, not %d", backendConnectionsProperty, MaxBackendConnections, n)
+	case n > 1:
+		c.BackendConnections = int(n)
+	}
 
 	if v := p.Get("Ice.Default.Locator"); v != "" {
 		if _, err := checkProxy(v); err != nil {

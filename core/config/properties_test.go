@@ -59,6 +59,7 @@ func TestFromProperties(t *testing.T) {
 			"Glacier2.RoutingTable.MaxSize=500",
 			"Ice.MessageSizeMax=2048",
 			"Ice.Default.Host=10.0.0.9",
+			"Floe.BackendConnections=3",
 		},
 		want: base(func(c *Config) {
 			c.InstanceName = "DemoGlacier2"
@@ -70,6 +71,7 @@ func TestFromProperties(t *testing.T) {
 			c.Session = Session{Timeout: 30 * time.Second, RoutingTableSize: 500}
 			c.MessageSizeMax = 2048 * 1024
 			c.DefaultHost = "10.0.0.9"
+			c.BackendConnections = 3
 		}),
 	}, {
 		name:  "ForwardContext is on only for a number above 0",
@@ -429,6 +431,14 @@ func TestFromPropertiesErrors(t *testing.T) {
 		name:  "a routing table that can hold nothing",
 		lines: []string{clientEndpoints, verifier, "Glacier2.RoutingTable.MaxSize=0"},
 		want:  []string{"property `Glacier2.RoutingTable.MaxSize' must be at least 1, not 0"},
+	}, {
+		name:  "no backend connection",
+		lines: []string{clientEndpoints, verifier, "Floe.BackendConnections=0"},
+		want:  []string{"property `Floe.BackendConnections' must be between 1 and 64, not 0"},
+	}, {
+		name:  "too many backend connections",
+		lines: []string{clientEndpoints, verifier, "Floe.BackendConnections=65"},
+		want:  []string{"property `Floe.BackendConnections' must be between 1 and 64, not 65"},
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg, err := FromProperties(props(t, tc.lines...))

@@ -100,7 +100,7 @@ func (r *Router) retarget(s *Session, target string) (*ice.Proxy, *transport.Con
 	if err := r.checkBackends(r.ctx, eps); err != nil {
 		return nil, nil, err
 	}
-	c, err := r.pool.Get(r.ctx, eps, p.Secure)
+	c, err := r.pool.GetWith(r.ctx, eps, p.Secure, transport.Selection{Lane: s.lane})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -179,8 +179,8 @@ func (r *Router) sessionBackendConn(s *Session, p *ice.Proxy, secure bool) (*tra
 			return nil, err
 		}
 		if t != nil {
-			return r.pool.Get(r.ctx, t.Endpoints, secure || t.Secure)
+			return r.pool.GetWith(r.ctx, t.Endpoints, secure || t.Secure, transport.Selection{Lane: s.lane})
 		}
 	}
-	return r.backendConn(p, secure)
+	return r.backendConn(p, secure, s.lane)
 }

@@ -192,10 +192,11 @@ func emptyOK(id int32, enc ice.Version) *transport.Message {
 // indirect proxy is resolved through the locator first, and resolved
 // endpoints that cannot be reached are looked up once more, as Ice retries
 // after clearing its locator cache.
-func (r *Router) backendConn(proxy *ice.Proxy, secure bool) (*transport.Conn, error) {
+func (r *Router) backendConn(proxy *ice.Proxy, secure bool, lane int) (*transport.Conn, error) {
 	secure = secure || proxy.Secure
+	sel := transport.Selection{Lane: lane}
 	if len(proxy.Endpoints) > 0 {
-		return r.pool.Get(r.ctx, proxy.Endpoints, secure)
+		return r.pool.GetWith(r.ctx, proxy.Endpoints, secure, sel)
 	}
 	if r.locator == nil {
 		if proxy.AdapterID != "" {
@@ -209,13 +210,13 @@ func (r *Router) backendConn(proxy *ice.Proxy, secure bool) (*transport.Conn, er
 	if err != nil {
 		return nil, err
 	}
-	c, err := r.pool.Get(r.ctx, eps, secure)
+	c, err := r.pool.GetWith(r.ctx, eps, secure, sel)
 	if err == nil {
 		return c, nil
 	}
 	r.locator.invalidate(proxy)
 	if eps, err2 := r.locator.endpoints(r.ctx, proxy); err2 == nil {
-		if c, err2 := r.pool.Get(r.ctx, eps, secure); err2 == nil {
+		if c, err2 := r.pool.GetWith(r.ctx, eps, secure, sel); err2 == nil {
 			return c, nil
 		}
 	}

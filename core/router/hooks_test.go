@@ -25,11 +25,12 @@ import (
 
 // backend is a minimal server: it answers every twoway with an OK reply
 // whose result is the name of the object called, and records each request's
-// context.
+// context and the connection it came on.
 type backend struct {
 	l        *transport.Listener
 	mu       sync.Mutex
 	contexts []ice.Context
+	conns    []*transport.Conn
 }
 
 func (b *backend) Request(c *transport.Conn, m *transport.Message) {
@@ -41,6 +42,7 @@ func (b *backend) Request(c *transport.Conn, m *transport.Message) {
 	}
 	b.mu.Lock()
 	b.contexts = append(b.contexts, req.Context())
+	b.conns = append(b.conns, c)
 	b.mu.Unlock()
 	if req.ID != 0 {
 		e := ice.NewEncoder(nil)

@@ -128,7 +128,7 @@ func (r *Router) invokeWith(ctx context.Context, target *ice.Proxy, o *callOptio
 // locator and locator cache timeout.
 func (r *Router) remoteConn(ctx context.Context, p *ice.Proxy, o *callOptions) (*transport.Conn, error) {
 	if o == nil {
-		return r.backendConn(p, false)
+		return r.backendConn(p, false, 0)
 	}
 	sel := transport.Selection{Ordered: o.OrderedEndpoints, PreferSecure: o.PreferSecure}
 	eps := p.Endpoints
@@ -138,7 +138,7 @@ func (r *Router) remoteConn(ctx context.Context, p *ice.Proxy, o *callOptions) (
 			return nil, err
 		}
 		if loc == nil {
-			return r.backendConn(p, false) // the error without a locator
+			return r.backendConn(p, false, 0) // the error without a locator
 		}
 		if eps, err = loc.endpointsMaxAge(ctx, p, o.EffectiveLocatorCacheTimeout(o.cacheDefault)); err != nil {
 			return nil, err

@@ -32,6 +32,10 @@ type Session struct {
 	filters  *filters
 	controls *sessionControls   // nil unless a session manager was given a SessionControl
 	conCtx   *connectionContext // added to forwarded requests (Glacier2.AddConnectionContext=1), or nil
+	// lane is which of each backend endpoint's connections (backend_connections)
+	// carries the session's requests: always the same one, so that a
+	// server receives them in the order the client sent them.
+	lane int
 	// Paced buffered-mode queues (nil unless a sleep time is configured).
 	toServer, toClient *requestQueue
 	log                hclog.Logger
@@ -121,14 +125,18 @@ func (r *Router) Sessions() []*Session { return r.sessions.all() }
 
 // newSession builds a session for cc; register makes it reachable.
 func (r *Router) newSession(cc *clientConn, user string, addUser bool) *Session {
+	id := sessionIDs.Add(1)
 	s := &Session{
-		ID:       strconv.FormatUint(sessionIDs.Add(1), 10),
+		ID:       strconv.FormatUint(id, 10),
 		User:     user,
 		client:   cc,
 		table:    NewRoutingTable(r.cfg.Session.RoutingTableSize),
 		filters:  r.newFilters(user, addUser),
 		inflight: make(chan struct{}, maxInflightPerSession),
 		toServer: newRequestQueue(r.cfg.Client.Buffering),
+	}
+	if n := r.cfg.BackendConnections; n > 1 {
+		s.lane = int(id % uint64(n))
 	}
 	if r.cfg.Server != nil {
 		s.toClient = newRequestQueue(r.cfg.Server.Buffering)

@@ -644,3 +644,41 @@ func TestEndOfStreamAfterDataIsNoticed(t *testing.T) {
 		})
 	}
 }
+
+func TestPoolLanesAreConnectionsOfTheirOwn(t *testing.T) {
+	opts := &Options{MessageSizeMax: 1 << 20}
+	b := listen(t, opts, &echoHandler{}, nil)
+	pool := NewPool(opts, &echoHandler{}, nil)
+	defer pool.Close(context.Background())
+	eps := []ice.Endpoint{b.Endpoint}
+	get := func(lane int) *Conn {
+		t.Helper()
+		c, err := pool.GetWith(context.Background(), eps, false, Selection{Lane: lane})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	c0, c1 := get(0), get(1)
+	if c0 == c1 {
+		t.Fatal("lanes 0 and 1 share a connection")
+	}
+	if again, err := pool.Get(context.Background(), eps, false); err != nil || again != c0 {
+		t.Fatalf("Get without a lane: %v, %v; want lane 0's connection", again, err)
+	}
+	if get(1) != c1 {
+		t.Fatal("lane 1 dialled again instead of reusing its connection")
+	}
+	if n := len(pool.Conns()); n != 2 {
+		t.Fatalf("pool holds %d connections, want 2", n)
+	}
+	// A closed lane's connection leaves the pool; the other stays.
+	pool.Forget(c1)
+	c1.Abort(nil)
+	if n := len(pool.Conns()); n != 1 {
+		t.Fatalf("after forgetting lane 1: %d connections, want 1", n)
+	}
+	if get(1) == c1 || get(0) != c0 {
+		t.Fatal("after forgetting lane 1, lane 1 should dial anew and lane 0 keep its connection")
+	}
+}

@@ -13,8 +13,9 @@ import (
 
 // Pool keeps one outgoing connection per backend endpoint, shared by every
 // session: requests from all clients to one server travel on one
-// connection, told apart by request id. Concurrent first uses of an
-// endpoint share a single dial.
+// connection, told apart by request id. A Selection's Lane asks for
+// another connection to the same endpoint, as an Ice proxy's connection id
+// does. Concurrent first uses of an endpoint share a single dial.
 type Pool struct {
 	opts    *Options
 	handler Handler
@@ -32,6 +33,7 @@ type endpointKey struct {
 	host     string
 	port     int32
 	resource string
+	lane     int
 }
 
 func keyOf(ep *ice.Endpoint) endpointKey {
@@ -60,6 +62,9 @@ type Selection struct {
 	Ordered bool
 	// PreferSecure tries TLS endpoints first.
 	PreferSecure bool
+	// Lane picks which of an endpoint's connections to use: 0 is the one
+	// shared by default; each other lane is a connection of its own.
+	Lane int
 }
 
 // Get returns an open connection to one of eps: an existing one if any
@@ -84,7 +89,9 @@ func (p *Pool) GetWith(ctx context.Context, eps []ice.Endpoint, secure bool, sel
 			continue
 		}
 		usable++
-		if e := p.conns[keyOf(ep)]; e != nil && e.conn != nil && e.conn.Active() {
+		k := keyOf(ep)
+		k.lane = sel.Lane
+		if e := p.conns[k]; e != nil && e.conn != nil && e.conn.Active() {
 			p.mu.Unlock()
 			return e.conn, nil
 		}
@@ -116,7 +123,7 @@ func (p *Pool) GetWith(ctx context.Context, eps []ice.Endpoint, secure bool, sel
 	}
 	var errs []error
 	for _, i := range order {
-		c, err := p.get(ctx, eps[i])
+		c, err := p.get(ctx, eps[i], sel.Lane)
 		if err == nil {
 			return c, nil
 		}
@@ -128,8 +135,9 @@ func (p *Pool) GetWith(ctx context.Context, eps []ice.Endpoint, secure bool, sel
 	return nil, errors.Join(errs...)
 }
 
-func (p *Pool) get(ctx context.Context, ep ice.Endpoint) (*Conn, error) {
+func (p *Pool) get(ctx context.Context, ep ice.Endpoint, lane int) (*Conn, error) {
 	k := keyOf(&ep)
+	k.lane = lane
 	for {
 		p.mu.Lock()
 		if p.closed {
@@ -194,9 +202,11 @@ func (p *Pool) dial(ctx context.Context, k endpointKey, e *poolEntry, ep ice.End
 // Forget drops c from the pool; the pool's handler calls it when c closes.
 func (p *Pool) Forget(c *Conn) {
 	p.mu.Lock()
-	k := keyOf(&c.Endpoint)
-	if e := p.conns[k]; e != nil && e.conn == c {
-		delete(p.conns, k)
+	// The connection does not know its lane; the pool holds few entries.
+	for k, e := range p.conns {
+		if e.conn == c {
+			delete(p.conns, k)
+		}
 	}
 	p.mu.Unlock()
 }
