@@ -180,6 +180,18 @@ def scenario_override(c):
     c.step("notes", lambda: poll(hello.notes, lambda notes: "done" in notes, seconds=10))
 
 
+def scenario_connections(c):
+    """count twoway calls and a oneway note, each asking which backend connection it came on."""
+    com = c.communicator()
+    c.session(com)
+    hello = c.hello(com)
+    seen = []
+    for i in range(c.args.count):
+        seen.append(c.step("connection-%d" % i, hello.connection))
+        hello.ice_oneway().note("between-%d" % i)
+    c.record("connections", seen)
+
+
 def scenario_exception(c):
     com = c.communicator()
     c.session(com)
@@ -344,6 +356,7 @@ SCENARIOS = {
     "oneway": scenario_oneway,
     "override": scenario_override,
     "exception": scenario_exception,
+    "connections": scenario_connections,
     "other": scenario_other,
     "callback": scenario_callback,
     "nosession": scenario_nosession,

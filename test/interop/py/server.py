@@ -46,6 +46,9 @@ class HelloI(FloeTest.Hello):
     def fail(self, reason, current):
         raise FloeTest.TestError(reason, 42)
 
+    def connection(self, current):
+        return current.con.toString() if current.con else ""
+
     def other(self, current):
         return FloeTest.HelloPrx.uncheckedCast(current.adapter.createProxy(self.other_))
 
