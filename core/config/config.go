@@ -359,12 +359,12 @@ const (
 	DefaultInstanceName     = "Glacier2"
 	DefaultRoutingTableSize = 1000
 	DefaultMessageSizeMax   = 1 << 20
+	DefaultACMTimeout       = 60 * time.Second
+	DefaultLogLevel         = "info"
 	// MaxBackendConnections bounds backend_connections: past a few, a
 	// server gains nothing and each connection costs it a file descriptor
 	// and floe its share of batching.
 	MaxBackendConnections = 64
-	DefaultACMTimeout     = 60 * time.Second
-	DefaultLogLevel       = "info"
 )
 
 // newConfig returns a Config with every default filled in, for the front

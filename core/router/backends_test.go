@@ -45,7 +45,7 @@ func TestSessionsSpreadOverBackendConnections(t *testing.T) {
 						t.Fatalf("session %d request %d: %s", i, j, rep.Status)
 					}
 				}
-				// The last oneway went before nothing: make sure it arrived.
+				// A twoway behind the last oneway: its reply says that one arrived.
 				if rep := c.send(ice.RequestSpec{ID: 20, Identity: p.Identity, Operation: "op"}); rep.Status != ice.ReplyOK {
 					t.Fatalf("session %d last request: %s", i, rep.Status)
 				}
