@@ -33,14 +33,23 @@ type iceConn struct {
 
 const messageSizeMax = 64 << 20 // what the bench accepts; the peers enforce their own
 
-// dialIce connects to addr and waits for ValidateConnection.
-func dialIce(ctx context.Context, addr string) (*iceConn, error) {
-	var d net.Dialer
+// Read buffer sizes: loads read many replies per system call; a
+// connection that makes one call before it closes needs little.
+const (
+	loadReadBuffer  = 64 << 10
+	setupReadBuffer = 4 << 10
+)
+
+// dialIce connects to addr and waits for ValidateConnection. Like an Ice
+// client, it sets no TCP keepalive (Go's default would cost four
+// setsockopt calls per connection).
+func dialIce(ctx context.Context, addr string, readBuffer int) (*iceConn, error) {
+	d := net.Dialer{KeepAlive: -1}
 	nc, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, err
 	}
-	c := &iceConn{nc: nc, r: bufio.NewReaderSize(nc, 64<<10), max: messageSizeMax}
+	c := &iceConn{nc: nc, r: bufio.NewReaderSize(nc, readBuffer), max: messageSizeMax}
 	if dl, ok := ctx.Deadline(); ok {
 		_ = nc.SetReadDeadline(dl)
 	}

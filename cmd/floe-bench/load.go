@@ -143,7 +143,7 @@ func openConns(ctx context.Context, e *env, t *running, n int, callbacks bool) (
 			defer func() { <-sem }()
 			cctx, cancel := context.WithTimeout(ctx, setupTimeout)
 			defer cancel()
-			c, err := dialIce(cctx, t.addr)
+			c, err := dialIce(cctx, t.addr, loadReadBuffer)
 			if err == nil && t.routed {
 				sessions[i], err = c.openSession(cctx, instanceName, e.backendProxy, callbacks)
 				if err != nil {
@@ -310,7 +310,7 @@ func waitTimeout(wg *sync.WaitGroup, d time.Duration) bool {
 // counts what reaches the backend (read over a direct control connection)
 // within the window. Every oneway sent must arrive eventually.
 func oneway(ctx context.Context, e *env, t *running, sessions int) (result, error) {
-	ctrl, err := dialIce(ctx, e.backendAddr)
+	ctrl, err := dialIce(ctx, e.backendAddr, loadReadBuffer)
 	if err != nil {
 		return result{}, fmt.Errorf("control connection to the backend: %w", err)
 	}
@@ -502,7 +502,7 @@ func setup(ctx context.Context, e *env, t *running, conc int) (result, error) {
 			for w.phase.Load() != phaseStop {
 				cctx, cancel := context.WithTimeout(ctx, setupTimeout)
 				t0 := time.Now()
-				c, err := dialIce(cctx, t.addr)
+				c, err := dialIce(cctx, t.addr, setupReadBuffer)
 				if err == nil {
 					if t.routed {
 						_, err = c.invoke(cctx, 1, routerID, "createSession", ice.Normal, func(e *ice.Encoder) {
