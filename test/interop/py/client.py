@@ -181,7 +181,7 @@ def scenario_override(c):
 
 
 def scenario_connections(c):
-    """count twoway calls and a oneway note, each asking which backend connection it came on."""
+    """count twoway calls that ask which backend connection they came on, a oneway note after each."""
     com = c.communicator()
     c.session(com)
     hello = c.hello(com)
