@@ -64,6 +64,9 @@ func TestSessionsSpreadOverBackendConnections(t *testing.T) {
 			if len(used) != tc.wantBackConns {
 				t.Fatalf("%d sessions used %d backend connections, want %d", tc.sessions, len(used), tc.wantBackConns)
 			}
+			if n := r.Stats().BackendConnections; n != tc.wantBackConns {
+				t.Fatalf("Stats().BackendConnections = %d, want %d", n, tc.wantBackConns)
+			}
 		})
 	}
 }

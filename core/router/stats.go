@@ -31,6 +31,9 @@ type Stats struct {
 	// either way a filter or a hook rejected.
 	Forwarded, Callbacks, Rejected uint64
 	ClientConnections              int // open client connections, with or without a session
+	// BackendConnections are the open connections floe made to servers:
+	// one per endpoint in use, or up to backend_connections each.
+	BackendConnections int
 }
 
 // Stats sums the totals and the live sessions' counts. A session ending
@@ -46,6 +49,9 @@ func (r *Router) Stats() Stats {
 		Callbacks:         r.stats.callbacks.Load(),
 		Rejected:          r.stats.rejected.Load(),
 		ClientConnections: int(r.stats.clientConns.Load()),
+	}
+	if r.pool != nil {
+		st.BackendConnections = len(r.pool.Conns())
 	}
 	for _, s := range live {
 		if s.destroyed.Load() {

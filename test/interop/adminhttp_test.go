@@ -78,7 +78,8 @@ func TestAdminHTTP(t *testing.T) {
 		t.Errorf("/sessions while carol's session is open: %+v", sessions)
 	}
 	live := get("/metrics")
-	for name, want := range map[string]float64{"floe_sessions": 1, "floe_client_connections": 1, "floe_sessions_created_total": 1} {
+	for name, want := range map[string]float64{"floe_sessions": 1, "floe_client_connections": 1,
+		"floe_backend_connections": 1, "floe_sessions_created_total": 1} {
 		if got := metric(live, name); got != want {
 			t.Errorf("%s = %v while the session is open; want %v", name, got, want)
 		}
