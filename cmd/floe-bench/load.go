@@ -129,7 +129,7 @@ const setupTimeout = 30 * time.Second
 
 // openConns opens n client connections to t concurrently, each a session
 // with the backend in its routing table when t is a router.
-func openConns(ctx context.Context, e *env, t *running, n int, callbacks bool) ([]*iceConn, []routerSession, error) {
+func openConns(ctx context.Context, e *env, t *running, n int, callbacks bool, readBuffer int) ([]*iceConn, []routerSession, error) {
 	conns := make([]*iceConn, n)
 	sessions := make([]routerSession, n)
 	var fails failures
@@ -143,7 +143,7 @@ func openConns(ctx context.Context, e *env, t *running, n int, callbacks bool) (
 			defer func() { <-sem }()
 			cctx, cancel := context.WithTimeout(ctx, setupTimeout)
 			defer cancel()
-			c, err := dialIce(cctx, t.addr, loadReadBuffer)
+			c, err := dialIce(cctx, t.addr, readBuffer)
 			if err == nil && t.routed {
 				sessions[i], err = c.openSession(cctx, instanceName, e.backendProxy, callbacks)
 				if err != nil {
@@ -178,7 +178,7 @@ func closeAll(conns []*iceConn) {
 // arrive within the window. echo is the payload size a reply must at least
 // carry.
 func twoway(ctx context.Context, e *env, t *running, sessions, inflight int, msg []byte, echo int) (result, error) {
-	conns, _, err := openConns(ctx, e, t, sessions, false)
+	conns, _, err := openConns(ctx, e, t, sessions, false, loadReadBuffer)
 	if err != nil {
 		return result{}, err
 	}
@@ -334,7 +334,7 @@ func oneway(ctx context.Context, e *env, t *running, sessions int) (result, erro
 	if err != nil {
 		return result{}, err
 	}
-	conns, _, err := openConns(ctx, e, t, sessions, false)
+	conns, _, err := openConns(ctx, e, t, sessions, false, loadReadBuffer)
 	if err != nil {
 		return result{}, err
 	}
@@ -440,7 +440,7 @@ func idle(ctx context.Context, e *env, t *running, n int) (result, error) {
 	}
 	// One busy session first, so the backend connection and the router's
 	// steady state are in the baseline.
-	first, _, err := openConns(ctx, e, t, 1, false)
+	first, _, err := openConns(ctx, e, t, 1, false, loadReadBuffer)
 	if err != nil {
 		return result{}, err
 	}
@@ -455,7 +455,7 @@ func idle(ctx context.Context, e *env, t *running, n int) (result, error) {
 	}
 	before := t.usage()
 	start := time.Now()
-	conns, _, err := openConns(ctx, e, t, n, false)
+	conns, _, err := openConns(ctx, e, t, n, false, setupReadBuffer)
 	if err != nil {
 		return result{}, err
 	}
@@ -546,7 +546,7 @@ func setup(ctx context.Context, e *env, t *running, conc int) (result, error) {
 // inflight twoway callbacks outstanding; the clients answer them on their
 // own connection. The backend measures the calls and their latency.
 func callbacks(ctx context.Context, e *env, t *running, sessions, inflight int) (result, error) {
-	conns, rss, err := openConns(ctx, e, t, sessions, true)
+	conns, rss, err := openConns(ctx, e, t, sessions, true, loadReadBuffer)
 	if err != nil {
 		return result{}, err
 	}
