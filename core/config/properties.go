@@ -704,9 +704,20 @@ func (m *propertyMapper) mapAuth() {
 }
 
 // checkNames warns about every Glacier2.* property floe does not map:
-// known to Glacier2 but not implemented yet, or unknown (a typo).
+// known to Glacier2 but not implemented yet, or unknown (a typo); and
+// about Floe.* names floe does not define.
 func (m *propertyMapper) checkNames() {
 	for _, key := range m.props.Keys() {
+		if strings.HasPrefix(strings.ToUpper(key), "FLOE.") {
+			switch {
+			case key == backendConnectionsProperty:
+			case strings.EqualFold(key, backendConnectionsProperty):
+				m.warnf("unknown property `%s', ignored; did you mean `%s'?", key, backendConnectionsProperty)
+			default:
+				m.warnf("unknown property `%s', ignored (floe's own property is `%s')", key, backendConnectionsProperty)
+			}
+			continue
+		}
 		if !strings.HasPrefix(strings.ToUpper(key), "GLACIER2.") {
 			continue
 		}

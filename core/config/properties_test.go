@@ -167,9 +167,13 @@ func TestFromProperties(t *testing.T) {
 			"Ice.Trace.Network=3",
 			"IceSSL.DefaultDir=certs",
 			"MyApp.Setting=1",
+			"Floe.backendconnections=2",
+			"Floe.Connections=2",
 		},
 		want: base(func(c *Config) {
 			c.Warnings = []string{
+				"unknown property `Floe.Connections', ignored (floe's own property is `Floe.BackendConnections')",
+				"unknown property `Floe.backendconnections', ignored; did you mean `Floe.BackendConnections'?",
 				"property `Glacier2.Client.ThreadPool.Size' is ignored: floe has no thread pools: each connection is served by its own goroutines",
 				"unknown property `Glacier2.Nonsense', ignored",
 				"property `Glacier2.SessionManager.Context.x' is ignored: glacier2router gives every call through it the client's own context, which replaces the proxy's in Ice",
