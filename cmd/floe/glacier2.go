@@ -84,13 +84,7 @@ func (c *cli) glacier2(ctx context.Context, prog string, args []string, asRouter
 		return errorf("%v", err)
 	}
 	for _, a := range floeArgs {
-		line := strings.TrimPrefix(a, "--")
-		if !strings.Contains(line, "=") {
-			line += "=1"
-		}
-		if !props.ParseLine(line) {
-			return errorf("invalid command-line property: %q", a)
-		}
+		props.ParseArg(a)
 	}
 	cfg, err := config.FromProperties(props)
 	if err != nil {

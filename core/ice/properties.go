@@ -312,7 +312,7 @@ func ParseCommandLine(args []string, getenv func(string) string) (props *Propert
 	bare := false
 	for _, a := range config {
 		bare = bare || !strings.Contains(a, "=")
-		props.parseArg(a)
+		props.ParseArg(a)
 	}
 	if err := props.loadConfig(getenv); err != nil {
 		if bare && props.Get("Ice.Config") == "1" {
@@ -321,13 +321,14 @@ func ParseCommandLine(args []string, getenv func(string) string) (props *Propert
 		return nil, nil, err
 	}
 	for _, a := range others {
-		props.parseArg(a)
+		props.ParseArg(a)
 	}
 	return props, rest, nil
 }
 
-// parseArg reads one --Key[=Value] argument.
-func (p *Properties) parseArg(arg string) {
+// ParseArg reads one --Key[=Value] program argument as ParseCommandLine
+// does (--Key alone means "1"), for the prefixes a program reads itself.
+func (p *Properties) ParseArg(arg string) {
 	line := strings.TrimPrefix(arg, "--")
 	if !strings.Contains(line, "=") {
 		line += "=1"

@@ -26,8 +26,9 @@ type Pool struct {
 	closed bool
 }
 
-// endpointKey identifies a backend: Ice would reuse one connection for
-// endpoints that differ only in timeout or compression, and so do we.
+// endpointKey identifies a backend connection: Ice would reuse one for
+// endpoints that differ only in timeout or compression, and so do we; lane
+// tells apart a Selection's connections to one endpoint.
 type endpointKey struct {
 	typ      int16
 	host     string
@@ -36,8 +37,8 @@ type endpointKey struct {
 	lane     int
 }
 
-func keyOf(ep *ice.Endpoint) endpointKey {
-	return endpointKey{typ: ep.Type, host: ep.Host, port: ep.Port, resource: ep.Resource}
+func keyOf(ep *ice.Endpoint, lane int) endpointKey {
+	return endpointKey{typ: ep.Type, host: ep.Host, port: ep.Port, resource: ep.Resource, lane: lane}
 }
 
 type poolEntry struct {
@@ -89,9 +90,7 @@ func (p *Pool) GetWith(ctx context.Context, eps []ice.Endpoint, secure bool, sel
 			continue
 		}
 		usable++
-		k := keyOf(ep)
-		k.lane = sel.Lane
-		if e := p.conns[k]; e != nil && e.conn != nil && e.conn.Active() {
+		if e := p.conns[keyOf(ep, sel.Lane)]; e != nil && e.conn != nil && e.conn.Active() {
 			p.mu.Unlock()
 			return e.conn, nil
 		}
@@ -136,8 +135,7 @@ func (p *Pool) GetWith(ctx context.Context, eps []ice.Endpoint, secure bool, sel
 }
 
 func (p *Pool) get(ctx context.Context, ep ice.Endpoint, lane int) (*Conn, error) {
-	k := keyOf(&ep)
-	k.lane = lane
+	k := keyOf(&ep, lane)
 	for {
 		p.mu.Lock()
 		if p.closed {
