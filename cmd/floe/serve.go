@@ -36,6 +36,7 @@ func serve(ctx context.Context, cfg *config.Config, log hclog.Logger) error {
 	if err := r.Start(ctx); err != nil {
 		return err
 	}
+	startThreads(ctx, cfg, os.Getenv("GOMAXPROCS"), log)
 	var adm *admin.Server
 	if cfg.Admin != nil {
 		src := admin.Source{Router: r, Hooks: hooks, Extra: []prometheus.Collector{pluginCollector{}}}

@@ -46,6 +46,11 @@ type Config struct {
 	// server read several at once, since Ice reads one connection with one
 	// thread at a time.
 	BackendConnections int
+	// Threads and ThreadsMax bound how many threads run floe's code at once
+	// (Go's GOMAXPROCS), as Ice.ThreadPool.Size and SizeMax bound an Ice
+	// thread pool: floe starts with Threads (1 when 0) and grows towards
+	// ThreadsMax (every CPU it may use when 0) while they are all busy.
+	Threads, ThreadsMax int
 	// Plugins are the out-of-process plugins, in configuration order.
 	Plugins []Plugin
 	// IceAdmin is the Ice admin object (Ice.Admin.*), nil when disabled.
@@ -365,6 +370,8 @@ const (
 	// server gains nothing and each connection costs it a file descriptor
 	// and floe its share of batching.
 	MaxBackendConnections = 64
+	// MaxThreads bounds threads and threads_max.
+	MaxThreads = 1024
 )
 
 // newConfig returns a Config with every default filled in, for the front

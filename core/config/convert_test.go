@@ -174,22 +174,22 @@ auth {
 # (invalid line, ignored by Ice) not a property
 # pools
 # two
-# Glacier2.Server.ThreadPool.Size=2: ignored: floe has no thread pools: each connection is served by its own goroutines
+# Glacier2.Server.ThreadPool.Size=2: ignored: floe has no thread pools: each connection is served by its own goroutines, and threads and threads_max size the threads that run them
 # Glacier2.SessionTimeout=: set to nothing, which unsets it
 # MyApp.Color=blue: not a property floe reads
 # IceSSL.Password=...: ignored: the IceSSL plugin is not configured (Ice.Plugin.IceSSL)
 `,
 		warnings: []string{
 			`f.router:3: invalid config file entry "not a property", ignored as Ice does; kept as a comment`,
-			"f.router:5: property `Glacier2.Server.ThreadPool.Size' has no HCL equivalent (ignored: floe has no thread pools: each connection is served by its own goroutines); kept as a comment",
+			"f.router:5: property `Glacier2.Server.ThreadPool.Size' has no HCL equivalent (ignored: floe has no thread pools: each connection is served by its own goroutines, and threads and threads_max size the threads that run them); kept as a comment",
 			"f.router:7: property `Glacier2.SessionTimeout' has no HCL equivalent (set to nothing, which unsets it); kept as a comment",
 			"f.router:8: property `MyApp.Color' has no HCL equivalent (not a property floe reads); kept as a comment",
 			"f.router:9: property `IceSSL.Password' has no HCL equivalent (ignored: the IceSSL plugin is not configured (Ice.Plugin.IceSSL)); kept as a comment",
 		},
 	}, {
 		name: "floe's own property",
-		src:  endpoints + verifier + "# spread the sessions\nFloe.BackendConnections=4\n",
-		want: "# spread the sessions\nbackend_connections = 4\n\nclient {\n  endpoints = \"tcp -p 4063\"\n}\n\nauth {\n  verifier = \"V:tcp -p 1\"\n}\n",
+		src:  endpoints + verifier + "# spread the sessions\nFloe.BackendConnections=4\nFloe.Threads=2\nFloe.ThreadsMax=8\n",
+		want: "# spread the sessions\nbackend_connections = 4\nthreads = 2\nthreads_max = 8\n\nclient {\n  endpoints = \"tcp -p 4063\"\n}\n\nauth {\n  verifier = \"V:tcp -p 1\"\n}\n",
 	}, {
 		name: "settings at their default are kept when the file sets them",
 		src:  endpoints + verifier + "Glacier2.Client.ForwardContext=0\nGlacier2.Client.ACM.Timeout=60\nGlacier2.RoutingTable.MaxSize=1000\n",

@@ -44,6 +44,8 @@ var convertedAttributes = []hclAttribute{
 	{"backend_connections", []string{backendConnectionsProperty}, func(c *Config) (cty.Value, bool) {
 		return intValue(c.BackendConnections, 0)
 	}},
+	{"threads", []string{threadsProperty}, func(c *Config) (cty.Value, bool) { return intValue(c.Threads, 0) }},
+	{"threads_max", []string{threadsMaxProperty}, func(c *Config) (cty.Value, bool) { return intValue(c.ThreadsMax, 0) }},
 }
 
 // sideAttributes are the attributes client and server share; get picks the

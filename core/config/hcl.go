@@ -61,7 +61,7 @@ var (
 	topSchema = &hcl.BodySchema{
 		Attributes: attributes("instance_name", "message_size_max", "print_adapter_ready", "allowed_backends",
 			"default_host", "default_protocol", "default_timeout", "ipv4", "ipv6", "prefer_ipv6", "compress",
-			"compression_level", "backend_connections").Attributes,
+			"compression_level", "backend_connections", "threads", "threads_max").Attributes,
 		Blocks: []hcl.BlockHeaderSchema{
 			{Type: "client"}, {Type: "server"}, {Type: "session"}, {Type: "auth"}, {Type: "log"},
 			{Type: "locator"}, {Type: "ice_admin"}, {Type: "admin"}, {Type: "filter"}, {Type: "tls"}, {Type: "trace"},
@@ -159,6 +159,7 @@ func (d *decoder) decode(body *hclsyntax.Body) {
 	if n, ok := d.integer(content.Attributes["backend_connections"], 1, MaxBackendConnections, "connections"); ok {
 		d.cfg.BackendConnections = int(n)
 	}
+	d.threads(content.Attributes["threads"], content.Attributes["threads_max"])
 
 	var single hcl.Blocks
 	for _, b := range content.Blocks {
@@ -715,6 +716,25 @@ func (d *decoder) integer(a *hcl.Attribute, lo, hi int64, unit string) (int64, b
 		return n, true
 	}
 	return 0, false
+}
+
+// threads reads threads and threads_max, the least and the most threads
+// running floe's code at once.
+func (d *decoder) threads(least, most *hcl.Attribute) {
+	n, ok := d.integer(least, 1, MaxThreads, "threads")
+	if ok {
+		d.cfg.Threads = int(n)
+	}
+	m, okMax := d.integer(most, 1, MaxThreads, "threads")
+	if !okMax {
+		return
+	}
+	if ok && m < n {
+		d.errorf(most.Expr.Range(), "Fewer threads than the least",
+			"threads_max (%d) must be at least threads (%d).", m, n)
+		return
+	}
+	d.cfg.ThreadsMax = int(m)
 }
 
 // duration reads a Go duration string ("30s", "5m"). Most of floe's

@@ -161,6 +161,8 @@ prefer_ipv6 = true
 compress = false
 compression_level = 9
 backend_connections = 4
+threads = 2
+threads_max = 4
 `,
 		want: base(func(c *Config) {
 			c.DefaultHost, c.DefaultProtocol, c.DefaultTimeout = "10.0.0.9", "ssl", 2500*time.Millisecond
@@ -168,6 +170,7 @@ backend_connections = 4
 			off := false
 			c.Compress, c.CompressionLevel = &off, 9
 			c.BackendConnections = 4
+			c.Threads, c.ThreadsMax = 2, 4
 		}),
 	}, {
 		name: "infinite default timeout, IPv6 off, compression on",
@@ -512,6 +515,19 @@ backend_connections = 0
 			`test.hcl:11:8: error: No IP version left; ipv4 and ipv6 cannot both be false.`,
 			`test.hcl:12:21: error: Number out of range; compression_level must be between 1 and 9 (bzip2 block size), not 10.`,
 			`test.hcl:13:23: error: Number out of range; backend_connections must be between 1 and 64 connections, not 0.`,
+		},
+	}, {
+		name: "no threads",
+		src:  minimal + "threads = 0\nthreads_max = 1025\n",
+		want: []string{
+			`test.hcl:8:11: error: Number out of range; threads must be between 1 and 1024 threads, not 0.`,
+			`test.hcl:9:15: error: Number out of range; threads_max must be between 1 and 1024 threads, not 1025.`,
+		},
+	}, {
+		name: "threads_max below threads",
+		src:  minimal + "threads = 4\nthreads_max = 2\n",
+		want: []string{
+			`test.hcl:9:15: error: Fewer threads than the least; threads_max (2) must be at least threads (4).`,
 		},
 	}, {
 		name: "bad proxy options",

@@ -63,8 +63,15 @@ var mappedGlacier2Properties = []string{
 	"Glacier2.Filter.ProxySizeMax",
 }
 
-// backendConnectionsProperty is backend_connections as a property.
-const backendConnectionsProperty = "Floe.BackendConnections"
+// floe's own properties: backend_connections, threads and threads_max.
+const (
+	backendConnectionsProperty = "Floe.BackendConnections"
+	threadsProperty            = "Floe.Threads"
+	threadsMaxProperty         = "Floe.ThreadsMax"
+)
+
+// floeProperties are every Floe.* name floe defines.
+var floeProperties = []string{backendConnectionsProperty, threadsProperty, threadsMaxProperty}
 
 // authProxies are the four proxy properties of Glacier2's authentication,
 // which Glacier2 reads with propertyToProxy: each may have the proxy
@@ -95,7 +102,7 @@ var ignoredGlacier2Properties = func() [][2]string {
 		}
 	}
 	for _, side := range []string{"Glacier2.Client", "Glacier2.Server"} {
-		add("floe has no thread pools: each connection is served by its own goroutines", side+".ThreadPool.*")
+		add("floe has no thread pools: each connection is served by its own goroutines, and threads and threads_max size the threads that run them", side+".ThreadPool.*")
 		add("floe does not register its endpoints with a locator", side+".AdapterId", side+".ReplicaGroupId",
 			side+".Locator", side+".Locator.*")
 		add("floe's endpoints cannot be reached through another router", side+".Router", side+".Router.*")
@@ -265,6 +272,7 @@ func (m *propertyMapper) mapProperties() {
 	case n > 1:
 		c.BackendConnections = int(n)
 	}
+	m.threads(c)
 
 	if v := p.Get("Ice.Default.Locator"); v != "" {
 		if _, err := checkProxy(v); err != nil {
@@ -703,19 +711,52 @@ func (m *propertyMapper) mapAuth() {
 	}
 }
 
+// checkFloeName warns about a Floe.* name floe does not define, with the
+// one it differs from only in case.
+func (m *propertyMapper) checkFloeName(key string) {
+	for _, name := range floeProperties {
+		switch {
+		case key == name:
+			return
+		case strings.EqualFold(key, name):
+			m.warnf("unknown property `%s', ignored; did you mean `%s'?", key, name)
+			return
+		}
+	}
+	m.warnf("unknown property `%s', ignored (floe's own properties are `%s')", key,
+		strings.Join(floeProperties, "', `"))
+}
+
+// threads reads Floe.Threads and Floe.ThreadsMax (threads and threads_max).
+func (m *propertyMapper) threads(c *Config) {
+	p := m.props
+	read := func(name string) (int, bool) {
+		if p.Get(name) == "" {
+			return 0, false
+		}
+		n := p.GetAsIntWithDefault(name, 0)
+		if n < 1 || n > MaxThreads {
+			m.errorf("property `%s' must be between 1 and %d, not %d", name, MaxThreads, n)
+			return 0, false
+		}
+		return int(n), true
+	}
+	least, ok := read(threadsProperty)
+	most, okMax := read(threadsMaxProperty)
+	if ok && okMax && most < least {
+		m.errorf("property `%s' (%d) must be at least `%s' (%d)", threadsMaxProperty, most, threadsProperty, least)
+		return
+	}
+	c.Threads, c.ThreadsMax = least, most
+}
+
 // checkNames warns about every Glacier2.* property floe does not map:
 // known to Glacier2 but not implemented yet, or unknown (a typo); and
 // about Floe.* names floe does not define.
 func (m *propertyMapper) checkNames() {
 	for _, key := range m.props.Keys() {
 		if strings.HasPrefix(strings.ToUpper(key), "FLOE.") {
-			switch {
-			case key == backendConnectionsProperty:
-			case strings.EqualFold(key, backendConnectionsProperty):
-				m.warnf("unknown property `%s', ignored; did you mean `%s'?", key, backendConnectionsProperty)
-			default:
-				m.warnf("unknown property `%s', ignored (floe's own property is `%s')", key, backendConnectionsProperty)
-			}
+			m.checkFloeName(key)
 			continue
 		}
 		if !strings.HasPrefix(strings.ToUpper(key), "GLACIER2.") {

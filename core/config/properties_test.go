@@ -60,6 +60,7 @@ func TestFromProperties(t *testing.T) {
 			"Ice.MessageSizeMax=2048",
 			"Ice.Default.Host=10.0.0.9",
 			"Floe.BackendConnections=3",
+			"Floe.Threads=2",
 		},
 		want: base(func(c *Config) {
 			c.InstanceName = "DemoGlacier2"
@@ -72,6 +73,7 @@ func TestFromProperties(t *testing.T) {
 			c.MessageSizeMax = 2048 * 1024
 			c.DefaultHost = "10.0.0.9"
 			c.BackendConnections = 3
+			c.Threads = 2
 		}),
 	}, {
 		name:  "ForwardContext is on only for a number above 0",
@@ -169,12 +171,14 @@ func TestFromProperties(t *testing.T) {
 			"MyApp.Setting=1",
 			"Floe.backendconnections=2",
 			"Floe.Connections=2",
+			"Floe.threadsmax=2",
 		},
 		want: base(func(c *Config) {
 			c.Warnings = []string{
-				"unknown property `Floe.Connections', ignored (floe's own property is `Floe.BackendConnections')",
+				"unknown property `Floe.Connections', ignored (floe's own properties are `Floe.BackendConnections', `Floe.Threads', `Floe.ThreadsMax')",
 				"unknown property `Floe.backendconnections', ignored; did you mean `Floe.BackendConnections'?",
-				"property `Glacier2.Client.ThreadPool.Size' is ignored: floe has no thread pools: each connection is served by its own goroutines",
+				"unknown property `Floe.threadsmax', ignored; did you mean `Floe.ThreadsMax'?",
+				"property `Glacier2.Client.ThreadPool.Size' is ignored: floe has no thread pools: each connection is served by its own goroutines, and threads and threads_max size the threads that run them",
 				"unknown property `Glacier2.Nonsense', ignored",
 				"property `Glacier2.SessionManager.Context.x' is ignored: glacier2router gives every call through it the client's own context, which replaces the proxy's in Ice",
 				"unknown property `Glacier2.SessionTimeOut', ignored; did you mean `Glacier2.SessionTimeout'?",
@@ -443,6 +447,15 @@ func TestFromPropertiesErrors(t *testing.T) {
 		name:  "too many backend connections",
 		lines: []string{clientEndpoints, verifier, "Floe.BackendConnections=65"},
 		want:  []string{"property `Floe.BackendConnections' must be between 1 and 64, not 65"},
+	}, {
+		name:  "no threads",
+		lines: []string{clientEndpoints, verifier, "Floe.Threads=0", "Floe.ThreadsMax=2000"},
+		want: []string{"property `Floe.Threads' must be between 1 and 1024, not 0",
+			"property `Floe.ThreadsMax' must be between 1 and 1024, not 2000"},
+	}, {
+		name:  "ThreadsMax below Threads",
+		lines: []string{clientEndpoints, verifier, "Floe.Threads=4", "Floe.ThreadsMax=2"},
+		want:  []string{"property `Floe.ThreadsMax' (2) must be at least `Floe.Threads' (4)"},
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg, err := FromProperties(props(t, tc.lines...))

@@ -97,10 +97,10 @@ trace {
 # Glacier2.PermissionsVerifier.Context.tenant=acme: ignored: glacier2router gives every call through it the client's own context, which replaces the proxy's in Ice
 # Ice's own tracing: floe has none
 # Ice.Trace.Network=1: ignored: floe does not use this Ice property
-# Glacier2.Client.ThreadPool.Size=4: ignored: floe has no thread pools: each connection is served by its own goroutines
+# Glacier2.Client.ThreadPool.Size=4: ignored: floe has no thread pools: each connection is served by its own goroutines, and threads and threads_max size the threads that run them
 
 # warnings:
 # testdata/convert/full.router:25: property `Glacier2.PermissionsVerifier.Context.tenant' has no HCL equivalent (ignored: glacier2router gives every call through it the client's own context, which replaces the proxy's in Ice); kept as a comment
 # testdata/convert/full.router:75: property `Ice.Trace.Network' has no HCL equivalent (ignored: floe does not use this Ice property); kept as a comment
-# testdata/convert/full.router:76: property `Glacier2.Client.ThreadPool.Size' has no HCL equivalent (ignored: floe has no thread pools: each connection is served by its own goroutines); kept as a comment
+# testdata/convert/full.router:76: property `Glacier2.Client.ThreadPool.Size' has no HCL equivalent (ignored: floe has no thread pools: each connection is served by its own goroutines, and threads and threads_max size the threads that run them); kept as a comment
 # ssl permissions verifier `DemoGlacier2/NullSSLPermissionsVerifier' accepts every client: use it for development only
