@@ -167,13 +167,14 @@ func (r *report) finish() {
 			r.Cells = append(r.Cells, c)
 		}
 		// Each floe target against each glacier2router variant and the relay,
-		// floe against the baseline build, and floe-2conns against floe.
+		// floe against the baseline build, and floe-2conns and floe-cpus
+		// against floe.
 		for _, t := range r.targets {
 			if !strings.HasPrefix(t.name, "floe") {
 				continue
 			}
 			for _, vs := range r.targets {
-				ab := (t.name == "floe" && vs.name == "floe-baseline") || (t.name == "floe-2conns" && vs.name == "floe")
+				ab := (t.name == "floe" && vs.name == "floe-baseline") || ((t.name == "floe-2conns" || t.name == "floe-cpus") && vs.name == "floe")
 				if !strings.HasPrefix(vs.name, "glacier2") && vs.name != "relay" && !ab {
 					continue
 				}

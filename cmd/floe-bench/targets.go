@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -65,6 +66,9 @@ var allTargets = []target{
 	{name: "floe-2conns", kind: kindRouter, path: func(e *env) string { return e.floe }, prefix: []string{"glacier2"},
 		props: map[string]string{"Floe.BackendConnections": "2"},
 		about: "floe glacier2 with Floe.BackendConnections=2 (backend_connections = 2: each session keeps to one of two connections per backend endpoint)"},
+	{name: "floe-cpus", kind: kindRouter, path: func(e *env) string { return e.floe }, prefix: []string{"glacier2"},
+		props: map[string]string{"Floe.Threads": strconv.Itoa(runtime.GOMAXPROCS(0))},
+		about: "floe glacier2 with Floe.Threads set to the CPUs (threads fixed at every CPU, as before floe sized them to its load)"},
 	{name: "floe-quiet", kind: kindRouter, path: func(e *env) string { return e.floe },
 		prefix: []string{"glacier2", "--log-level=warn"},
 		about:  "floe glacier2 with --log-level=warn (no per-session log lines)"},
