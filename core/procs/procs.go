@@ -10,8 +10,8 @@
 // have joined it, and idle threads are woken to look for work. On a machine
 // whose CPUs the router shares with its clients or servers, that costs them
 // the CPU they need: with one thread instead of two on two CPUs, floe used
-// 0.71× the CPU per request and carried 1.22× the requests from 256 Ice C++
-// clients (docs/performance.md). Once the load keeps every thread busy, more
+// 0.74× the CPU per request and carried 1.23× the requests from 256 Ice C++
+// clients (docs/performance.md, threads). Once the load keeps every thread busy, more
 // threads are what it needs, and the pool grows.
 //
 // The package knows nothing of Ice or routing; it imports nothing of floe.
@@ -54,13 +54,13 @@ type Pool struct {
 	quiet    int // intervals in a row quiet enough to shrink
 }
 
-// NewPool returns a pool of min threads that may grow to max (min ≥ 1,
-// max ≥ min).
-func NewPool(min, max int) (*Pool, error) {
-	if min < 1 || max < min {
-		return nil, fmt.Errorf("procs: a pool of %d to %d threads", min, max)
+// NewPool returns a pool of least threads that may grow to most (least ≥ 1,
+// most ≥ least).
+func NewPool(least, most int) (*Pool, error) {
+	if least < 1 || most < least {
+		return nil, fmt.Errorf("procs: a pool of %d to %d threads", least, most)
 	}
-	return &Pool{min: min, max: max, size: min}, nil
+	return &Pool{min: least, max: most, size: least}, nil
 }
 
 // Size is how many threads the pool has now.
