@@ -264,13 +264,10 @@ func (m *propertyMapper) mapProperties() {
 	// Ice.MessageSizeMax is in KiB; below 1, or above what 32 bits hold in
 	// bytes, means no limit.
 	c.MessageSizeMax = messageSizeMax(p.GetAsIntWithDefault("Ice.MessageSizeMax", DefaultMessageSizeMax/1024))
-	// floe's own property: glacier2router does not warn about a prefix that
-	// is not Ice's, so one property file serves both.
-	switch n := p.GetAsIntWithDefault(backendConnectionsProperty, 1); {
-	case n < 1 || n > MaxBackendConnections:
-		m.errorf("property `%s' must be between 1 and %d, not %d", backendConnectionsProperty, MaxBackendConnections, n)
-	case n > 1:
-		c.BackendConnections = int(n)
+	// floe's own properties: glacier2router does not warn about a prefix
+	// that is not Ice's, so one property file serves both.
+	if n, ok := m.count(backendConnectionsProperty, 1, MaxBackendConnections); ok && n > 1 {
+		c.BackendConnections = n
 	}
 	m.threads(c)
 
@@ -727,19 +724,24 @@ func (m *propertyMapper) checkFloeName(key string) {
 		strings.Join(floeProperties, "', `"))
 }
 
+// count reads one of floe's counts, def when unset: false, with an error,
+// when it is not between 1 and most.
+func (m *propertyMapper) count(name string, def, most int32) (int, bool) {
+	n := m.props.GetAsIntWithDefault(name, def)
+	if n < 1 || n > most {
+		m.errorf("property `%s' must be between 1 and %d, not %d", name, most, n)
+		return 0, false
+	}
+	return int(n), true
+}
+
 // threads reads Floe.Threads and Floe.ThreadsMax (threads and threads_max).
 func (m *propertyMapper) threads(c *Config) {
-	p := m.props
 	read := func(name string) (int, bool) {
-		if p.Get(name) == "" {
+		if m.props.Get(name) == "" {
 			return 0, false
 		}
-		n := p.GetAsIntWithDefault(name, 0)
-		if n < 1 || n > MaxThreads {
-			m.errorf("property `%s' must be between 1 and %d, not %d", name, MaxThreads, n)
-			return 0, false
-		}
-		return int(n), true
+		return m.count(name, 0, MaxThreads)
 	}
 	least, ok := read(threadsProperty)
 	most, okMax := read(threadsMaxProperty)
