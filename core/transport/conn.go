@@ -235,7 +235,7 @@ func (c *Conn) DispatchDone() {
 // start runs the reader goroutine.
 func (c *Conn) start() {
 	parking.watch(c)
-	go c.readLoop()
+	goRead(c.readLoop)
 }
 
 // failRead closes the connection after a read error; after we sent

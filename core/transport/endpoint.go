@@ -166,7 +166,7 @@ func (l *Listener) Serve(h Handler, setup func(*Conn)) error {
 			continue
 		}
 		delay = 0
-		go l.accept(nc, h, setup)
+		goRead(func() { l.accept(nc, h, setup) })
 	}
 }
 

@@ -205,7 +205,7 @@ func (p *parker) wait() {
 			}
 			p.mu.Unlock()
 			if c != nil {
-				go c.readLoop()
+				goRead(c.readLoop)
 			}
 		}
 	}
