@@ -82,6 +82,21 @@ func dialPlain(t *testing.T, l *Listener, d time.Duration) net.Conn {
 	return nc
 }
 
+// readMessage reads one whole message from a bare socket.
+func readMessage(nc net.Conn) (ice.Header, []byte, error) {
+	hdr := make([]byte, ice.HeaderSize)
+	if _, err := io.ReadFull(nc, hdr); err != nil {
+		return ice.Header{}, nil, err
+	}
+	h, err := ice.ParseHeader(hdr, 1<<21)
+	if err != nil {
+		return h, nil, err
+	}
+	body := make([]byte, h.Size-ice.HeaderSize)
+	_, err = io.ReadFull(nc, body)
+	return h, body, err
+}
+
 func request(id int32, payload []byte) *Message {
 	e := ice.NewEncoder(nil)
 	m := e.StartEncapsulation(ice.Encoding11)
@@ -506,17 +521,9 @@ func TestSlowLargeMessageIsNotParked(t *testing.T) {
 	if _, err := nc.Write(m.Buf[half:]); err != nil {
 		t.Fatal(err)
 	}
-	hdr := make([]byte, ice.HeaderSize)
-	if _, err := io.ReadFull(nc, hdr); err != nil {
-		t.Fatalf("no reply after a slow message: %v", err)
-	}
-	h, err := ice.ParseHeader(hdr, 1<<20)
+	h, body, err := readMessage(nc)
 	if err != nil {
-		t.Fatal(err)
-	}
-	body := make([]byte, h.Size-ice.HeaderSize)
-	if _, err := io.ReadFull(nc, body); err != nil {
-		t.Fatal(err)
+		t.Fatalf("no reply after a slow message: %v", err)
 	}
 	if h.Type != ice.ReplyMsg || len(body) < len(payload) {
 		t.Fatalf("got a %s of %d bytes, want the echo of %d", h.Type, len(body), len(payload))

@@ -16,9 +16,10 @@ import (
 type rawIO struct {
 	// Reading (read.go): the pooled chunk being filled, the part of it not
 	// yet handled, and why the reader's callback stopped; or (into) the
-	// rest of a message larger than a chunk.
+	// rest of a message larger than the chunk it began in.
 	buf        *[]byte
 	start, end int
+	next       int // the size of the incomplete message at start, 0 before its header
 	stop       readStop
 	big        ice.Header
 	into       []byte
