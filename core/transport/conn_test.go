@@ -54,7 +54,7 @@ type chanTarget chan result
 
 func (t chanTarget) Reply(_ *Batch, tag int32, m *Message, err error) { t <- result{tag, m, err} }
 
-func listen(t *testing.T, opts *Options, h Handler, mon *Monitor) *Listener {
+func listen(t testing.TB, opts *Options, h Handler, mon *Monitor) *Listener {
 	t.Helper()
 	l, err := Listen(ice.Endpoint{Type: ice.TCPEndpoint, Host: "127.0.0.1", Timeout: 5000}, opts, mon)
 	if err != nil {
@@ -67,7 +67,7 @@ func listen(t *testing.T, opts *Options, h Handler, mon *Monitor) *Listener {
 
 // dialPlain connects a bare socket to l, with a deadline of d for all it
 // does, and reads the listener's ValidateConnection.
-func dialPlain(t *testing.T, l *Listener, d time.Duration) net.Conn {
+func dialPlain(t testing.TB, l *Listener, d time.Duration) net.Conn {
 	t.Helper()
 	nc, err := net.Dial("tcp", l.Addr().String())
 	if err != nil {

@@ -110,3 +110,73 @@ func TestMessagesSplitAcrossWaitsAreReadWhole(t *testing.T) {
 		})
 	}
 }
+
+// FuzzSplitMessages sends echo requests whose payload sizes, and where the
+// stream is cut within each, come from the input (three bytes a message:
+// a size near a chunk boundary, an offset from it, and where to cut). The
+// sender pauses at each cut so the reader waits there holding what it has;
+// every request must come back whole, in order.
+func FuzzSplitMessages(f *testing.F) {
+	sizes := []int{0, 100, heldChunkSize - 64, heldChunkSize, 64 << 10, chunkSize - 64, chunkSize, chunkSize + 4096}
+	f.Add([]byte{0, 128, 10})
+	f.Add([]byte{1, 128, 200, 1, 0, 0})
+	f.Add([]byte{2, 100, 255, 3, 128, 250, 2, 128, 0})
+	f.Add([]byte{4, 128, 128, 4, 128, 128, 4, 128, 128, 4, 128, 128})
+	f.Add([]byte{5, 200, 250, 6, 128, 64, 7, 0, 255})
+	f.Add([]byte{7, 255, 1, 0, 128, 128, 6, 255, 254})
+	opts := &Options{MessageSizeMax: 1 << 20}
+	l := listen(f, opts, &echoHandler{}, nil)
+	f.Fuzz(func(t *testing.T, in []byte) {
+		const most = 6
+		if len(in) > 3*most {
+			in = in[:3*most]
+		}
+		var payloads [][]byte
+		var stream []byte
+		var cuts []int
+		for i := 0; i+3 <= len(in); i += 3 {
+			n := max(sizes[int(in[i])%len(sizes)]+int(in[i+1])-128, 0)
+			p := make([]byte, n)
+			for j := range p {
+				p[j] = byte(j*31 + i)
+			}
+			m := request(int32(len(payloads)+1), p).Buf
+			cuts = append(cuts, len(stream)+len(m)*int(in[i+2])/256)
+			stream = append(stream, m...)
+			payloads = append(payloads, p)
+		}
+		if len(payloads) == 0 {
+			return
+		}
+		nc := dialPlain(t, l, 20*time.Second)
+		written := make(chan error, 1)
+		go func() {
+			from := 0
+			for _, cut := range append(cuts, len(stream)) {
+				if _, err := nc.Write(stream[from:cut]); err != nil {
+					written <- err
+					return
+				}
+				from = cut
+				time.Sleep(2 * time.Millisecond)
+			}
+			written <- nil
+		}()
+		for i, p := range payloads {
+			_, body, err := readMessage(nc)
+			if err != nil {
+				t.Fatalf("reply %d: %v", i+1, err)
+			}
+			rep, err := ice.ParseReply(body)
+			if err != nil || rep.ID != int32(i+1) || rep.Status != ice.ReplyOK {
+				t.Fatalf("reply %+v (%v), want OK for request %d", rep, err, i+1)
+			}
+			if got := rep.Payload[6:]; !bytes.Equal(got, p) {
+				t.Fatalf("request %d: echoed %d bytes that differ from the %d sent", i+1, len(got), len(p))
+			}
+		}
+		if err := <-written; err != nil {
+			t.Fatal(err)
+		}
+	})
+}
