@@ -353,6 +353,7 @@ func (r *report) print(w io.Writer) {
 			}
 		}
 	}
+	r.printGoals(w)
 }
 
 func x(v float64) string { return fmt.Sprintf("%.2f×", v) }
