@@ -259,8 +259,9 @@ func (r *rawIO) dropChunk() {
 // to the pool, and the start of a message moves to a smaller chunk if the
 // whole message fits it (what has arrived is less, so there is room to read
 // into), or if its header has not arrived. A message announced larger keeps
-// the chunk: it is read whole into it, as a pipelined 64 KB echo is, and
-// with 32 KB chunks such a message cost as much (its own buffer) too.
+// the chunk and is read whole into it, as a pipelined 64 KB echo is. Its
+// stalled peer holds 128 KB where with 32 KB chunks it held a buffer of the
+// message's own size, which was already up to Ice.MessageSizeMax.
 func (r *rawIO) hold() {
 	switch {
 	case r.end == r.start:
