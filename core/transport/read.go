@@ -19,10 +19,9 @@ import (
 //
 // A chunk holds two 64 KB messages with room to spare: with 32 KB chunks a
 // 64 KB echo took a read into the chunk and one or two more for the rest,
-// and floe carried 1.07-1.13x fewer of them (floe-bench, echo-4x4). A
-// reader that waits for the rest of a message keeps it in a smaller chunk
-// when it fits, so a peer that sends part of a message and stalls holds
-// what it would with small chunks.
+// and 128 KB chunks carry 1.07x as many (floe-bench, echo-4x4). A reader
+// that waits for the rest of a small message keeps it in a 32 KB chunk, so
+// a peer that sends part of one and stalls holds what it held before.
 const (
 	chunkSize     = 128 << 10
 	heldChunkSize = 32 << 10
