@@ -2,6 +2,7 @@ package transport
 
 import (
 	"bytes"
+	"net"
 	"testing"
 	"time"
 
@@ -52,6 +53,25 @@ func TestHoldKeepsWhatIsLeftInTheSmallestChunk(t *testing.T) {
 	}
 }
 
+// readEcho reads the next reply from nc and fails t unless it answers
+// request id with the payload echoed.
+func readEcho(t *testing.T, nc net.Conn, id int32, payload []byte) {
+	t.Helper()
+	_, body, err := readMessage(nc)
+	if err != nil {
+		t.Fatalf("reply %d: %v", id, err)
+	}
+	rep, err := ice.ParseReply(body)
+	if err != nil || rep.ID != id || rep.Status != ice.ReplyOK {
+		t.Fatalf("reply %+v (%v), want OK for request %d", rep, err, id)
+	}
+	// The echo handler sends back the request's encapsulation: 6 bytes of
+	// header, then the payload.
+	if got := rep.Payload[6:]; !bytes.Equal(got, payload) {
+		t.Fatalf("request %d: echoed %d bytes that differ from the %d sent", id, len(got), len(payload))
+	}
+}
+
 // A message that arrives in two parts, with the reader waiting between
 // them, is read whole whatever chunk its first part was kept in.
 func TestMessagesSplitAcrossWaitsAreReadWhole(t *testing.T) {
@@ -89,24 +109,8 @@ func TestMessagesSplitAcrossWaitsAreReadWhole(t *testing.T) {
 			if _, err := nc.Write(both[tt.first:]); err != nil {
 				t.Fatal(err)
 			}
-			for _, want := range []struct {
-				id      int32
-				payload []byte
-			}{{int32(i + 1), payload}, {int32(i + 100), payload[:50]}} {
-				_, body, err := readMessage(nc)
-				if err != nil {
-					t.Fatalf("reply %d: %v", want.id, err)
-				}
-				rep, err := ice.ParseReply(body)
-				if err != nil || rep.ID != want.id || rep.Status != ice.ReplyOK {
-					t.Fatalf("reply %+v (%v), want OK for request %d", rep, err, want.id)
-				}
-				// The echo handler sends back the request's
-				// encapsulation: 6 bytes of header, then the payload.
-				if got := rep.Payload[6:]; !bytes.Equal(got, want.payload) {
-					t.Fatalf("request %d: echoed %d bytes that differ from the %d sent", want.id, len(got), len(want.payload))
-				}
-			}
+			readEcho(t, nc, int32(i+1), payload)
+			readEcho(t, nc, int32(i+100), payload[:50])
 		})
 	}
 }
@@ -163,17 +167,7 @@ func FuzzSplitMessages(f *testing.F) {
 			written <- nil
 		}()
 		for i, p := range payloads {
-			_, body, err := readMessage(nc)
-			if err != nil {
-				t.Fatalf("reply %d: %v", i+1, err)
-			}
-			rep, err := ice.ParseReply(body)
-			if err != nil || rep.ID != int32(i+1) || rep.Status != ice.ReplyOK {
-				t.Fatalf("reply %+v (%v), want OK for request %d", rep, err, i+1)
-			}
-			if got := rep.Payload[6:]; !bytes.Equal(got, p) {
-				t.Fatalf("request %d: echoed %d bytes that differ from the %d sent", i+1, len(got), len(p))
-			}
+			readEcho(t, nc, int32(i+1), p)
 		}
 		if err := <-written; err != nil {
 			t.Fatal(err)
