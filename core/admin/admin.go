@@ -107,6 +107,7 @@ type collector struct{ src Source }
 var (
 	sessionsDesc  = prometheus.NewDesc("floe_sessions", "Sessions open now.", nil, nil)
 	connsDesc     = prometheus.NewDesc("floe_client_connections", "Client connections open now, with or without a session.", nil, nil)
+	parkedDesc    = prometheus.NewDesc("floe_client_connections_parked", "Client connections idle long enough to hold no reader goroutine or buffer (plain TCP and TLS).", nil, nil)
 	backendsDesc  = prometheus.NewDesc("floe_backend_connections", "Connections to servers open now (per endpoint in use: one, or up to backend_connections).", nil, nil)
 	createdDesc   = prometheus.NewDesc("floe_sessions_created_total", "Sessions created.", nil, nil)
 	destroyedDesc = prometheus.NewDesc("floe_sessions_destroyed_total", "Sessions ended, for any reason.", nil, nil)
@@ -123,7 +124,7 @@ var (
 )
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{sessionsDesc, connsDesc, backendsDesc, createdDesc, destroyedDesc, forwardedDesc,
+	for _, d := range []*prometheus.Desc{sessionsDesc, connsDesc, parkedDesc, backendsDesc, createdDesc, destroyedDesc, forwardedDesc,
 		callbacksDesc, rejectedDesc, hookCalls, hookDenies, hookErrors, hookTimeout, hookOpen} {
 		ch <- d
 	}
@@ -139,6 +140,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	gauge(sessionsDesc, float64(st.Sessions))
 	gauge(connsDesc, float64(st.ClientConnections))
+	gauge(parkedDesc, float64(st.ParkedClientConnections))
 	gauge(backendsDesc, float64(st.BackendConnections))
 	counter(createdDesc, st.SessionsCreated)
 	counter(destroyedDesc, st.SessionsDestroyed)

@@ -58,7 +58,7 @@ func TestEndpoints(t *testing.T) {
 		status   int
 		contains []string
 	}{
-		{"/metrics", 200, []string{"floe_sessions 0", "floe_client_connections 0", "floe_backend_connections 0", "floe_sessions_created_total 0",
+		{"/metrics", 200, []string{"floe_sessions 0", "floe_client_connections 0", "floe_client_connections_parked 0", "floe_backend_connections 0", "floe_sessions_created_total 0",
 			"floe_requests_forwarded_total 0", "floe_callbacks_forwarded_total 0", "floe_requests_rejected_total 0",
 			"go_goroutines", "process_resident_memory_bytes"}},
 		{"/healthz", 200, []string{"ok"}},

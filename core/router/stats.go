@@ -4,6 +4,8 @@ import (
 	"slices"
 	"sync/atomic"
 	"time"
+
+	"github.com/floe-router/floe/core/transport"
 )
 
 // routerStats are the router's totals over sessions that have ended; live
@@ -31,6 +33,9 @@ type Stats struct {
 	// either way a filter or a hook rejected.
 	Forwarded, Callbacks, Rejected uint64
 	ClientConnections              int // open client connections, with or without a session
+	// ParkedClientConnections are the client connections idle long
+	// enough to have given up their reader (plain TCP and TLS).
+	ParkedClientConnections int
 	// BackendConnections are the open connections floe made to servers:
 	// one per endpoint in use, or up to backend_connections each.
 	BackendConnections int
@@ -49,6 +54,8 @@ func (r *Router) Stats() Stats {
 		Callbacks:         r.stats.callbacks.Load(),
 		Rejected:          r.stats.rejected.Load(),
 		ClientConnections: int(r.stats.clientConns.Load()),
+		// Only client connections park: no other options set ParkIdleAfter.
+		ParkedClientConnections: transport.Parked(),
 	}
 	if r.pool != nil {
 		st.BackendConnections = len(r.pool.Conns())

@@ -75,8 +75,9 @@ type Options struct {
 	// PreferIPv6 dials a host name's IPv6 addresses before its IPv4 ones
 	// (Ice.PreferIPv6Address).
 	PreferIPv6 bool
-	// ParkIdleAfter lets a plain TCP connection idle for this long give up
-	// its reader goroutine until data arrives (see park.go); zero: never.
+	// ParkIdleAfter lets a plain TCP or TLS connection idle for this long
+	// give up its reader goroutine until data arrives (see park.go); zero:
+	// never.
 	ParkIdleAfter time.Duration
 	Log           hclog.Logger
 }
@@ -137,6 +138,9 @@ type Conn struct {
 	// writes and chunked reads; nil for TLS and WebSocket connections.
 	raw   syscall.RawConn
 	rawio *rawIO
+	// sock is the TCP socket itself, under TLS too, for parking; nil for
+	// WebSocket connections, whose reader keeps what it has read.
+	sock syscall.RawConn
 	// readerOwns is set (under mu) while a reader goroutine owns the raw
 	// socket and closes it when it ends; closed is state == stateClosed,
 	// for that reader to check without the lock.
@@ -167,10 +171,17 @@ func newConn(nc net.Conn, opts *Options, h Handler, incoming bool) *Conn {
 	c := &Conn{nc: nc, opts: opts, handler: h, incoming: incoming, id: connIDs.Add(1), done: make(chan struct{}),
 		parkFD: -1}
 	c.cond.L = &c.mu
-	if sc, ok := nc.(*net.TCPConn); ok {
-		if raw, err := sc.SyscallConn(); err == nil {
-			c.raw, c.rawio = raw, newRawIO()
+	switch nc := nc.(type) {
+	case *net.TCPConn:
+		if raw, err := nc.SyscallConn(); err == nil {
+			c.raw, c.sock, c.rawio = raw, raw, newRawIO()
 			c.rawio.pumpFn, c.rawio.fillFn = c.pump, c.fill
+		}
+	case *tls.Conn:
+		if tc, ok := nc.NetConn().(*net.TCPConn); ok {
+			if sock, err := tc.SyscallConn(); err == nil {
+				c.sock = sock
+			}
 		}
 	}
 	c.touch()

@@ -16,8 +16,9 @@ import (
 // that goroutine's stack, the largest part of an idle connection's
 // memory); one process-wide goroutine waits in epoll for any parked socket
 // to become readable and starts its reader again. Busy connections never
-// park, so the request path pays nothing for it. Only plain TCP
-// connections park: TLS and WebSocket keep their reader.
+// park, so the request path pays nothing for it. Plain TCP and TLS
+// connections park; a WebSocket connection keeps its reader, which may
+// hold the rest of a frame it has read.
 //
 // The same sweep probes plain TCP connections that are idle but cannot park
 // (busy, or not allowed to): their reader reads once more. A reader waits
@@ -73,7 +74,9 @@ const probeIdleAfter = time.Second
 // watch makes c a candidate for parking, or for probing when it does not
 // park.
 func (p *parker) watch(c *Conn) {
-	if c.raw == nil || p.start() != nil {
+	// A TLS reader needs no probe (it reads until EAGAIN), so it is
+	// watched only when it may park.
+	if c.sock == nil || (c.raw == nil && c.opts.ParkIdleAfter <= 0) || p.start() != nil {
 		return
 	}
 	p.mu.Lock()
@@ -143,7 +146,11 @@ func (c *Conn) requestPark() {
 	if state == stateClosed || c.parkRequested.Load() {
 		return
 	}
-	c.probing.Store(state != stateActive || !quiet || c.opts.ParkIdleAfter <= 0)
+	probe := state != stateActive || !quiet || c.opts.ParkIdleAfter <= 0
+	if probe && c.raw == nil {
+		return
+	}
+	c.probing.Store(probe)
 	if c.parkRequested.CompareAndSwap(false, true) {
 		_ = c.nc.SetReadDeadline(time.Unix(1, 0))
 	}
@@ -155,7 +162,7 @@ func (c *Conn) requestPark() {
 func (c *Conn) park() bool {
 	c.cancelPark()
 	var fd int32 = -1
-	_ = c.raw.Control(func(s uintptr) { fd = int32(s) })
+	_ = c.sock.Control(func(s uintptr) { fd = int32(s) })
 	if fd < 0 {
 		return false
 	}
@@ -221,6 +228,14 @@ func (c *Conn) cancelPark() {
 // reader to park.
 func (c *Conn) isParkTimeout(err error) bool {
 	return c.parkRequested.Load() && errors.Is(err, os.ErrDeadlineExceeded)
+}
+
+// Parked is how many connections are parked now, in the whole process.
+func Parked() int {
+	p := &parking
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.byFD)
 }
 
 // Parks is how many times the connection parked (for tests and metrics).

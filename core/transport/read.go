@@ -15,7 +15,7 @@ import (
 // waiting for more: pipelined requests cost one read and one write per
 // connection, not one of each per message. The chunk is taken from the pool
 // only once the socket is readable, so an idle connection holds no buffer.
-// Connections without a socket (TLS, WebSocket) read message by message.
+// TLS and WebSocket connections read message by message.
 //
 // A chunk holds two 64 KB messages with room to spare: with 32 KB chunks a
 // 64 KB echo took a read into the chunk and one or two more for the rest,
@@ -40,11 +40,17 @@ func (c *Conn) readLoop() {
 	}
 }
 
-// readLoopStream reads one message at a time.
+// readLoopStream reads one message at a time. Between messages an idle
+// TLS connection may park (park.go): its reader returns and a new one
+// starts when the socket is readable.
 func (c *Conn) readLoopStream() {
 	var hdr [ice.HeaderSize]byte
 	for {
-		if _, err := io.ReadFull(c.nc, hdr[:]); err != nil {
+		parked, err := c.readFullStream(hdr[:], true)
+		if parked {
+			return
+		}
+		if err != nil {
 			c.failRead(err)
 			return
 		}
@@ -57,7 +63,7 @@ func (c *Conn) readLoopStream() {
 		copy(m.Buf, hdr[:])
 		m.Header = h
 		if h.Size > ice.HeaderSize {
-			if _, err := io.ReadFull(c.nc, m.Buf[ice.HeaderSize:]); err != nil {
+			if _, err := c.readFullStream(m.Buf[ice.HeaderSize:], false); err != nil {
 				m.Release()
 				c.failRead(err)
 				return
@@ -70,6 +76,32 @@ func (c *Conn) readLoopStream() {
 			return
 		}
 	}
+}
+
+// readFullStream fills buf, as io.ReadFull does, through the deadline
+// that asks an idle reader to park: with nothing of a message read yet
+// (atStart) the reader parks if it may and reports parked, else it goes on
+// reading where it was. A TLS read that ran into the deadline had no whole
+// record left to decrypt, so whatever the connection still has to say
+// arrives on the socket, where the parker waits for it.
+func (c *Conn) readFullStream(buf []byte, atStart bool) (parked bool, err error) {
+	for n := 0; n < len(buf); {
+		k, err := c.nc.Read(buf[n:])
+		n += k
+		switch {
+		case err == nil:
+		case n == len(buf):
+			return false, nil
+		case c.isParkTimeout(err):
+			if atStart && n == 0 && c.park() {
+				return true, nil
+			}
+			c.cancelPark()
+		default:
+			return false, err
+		}
+	}
+	return false, nil
 }
 
 // readStop is why the reader's callback gave the socket back to readLoopRaw.

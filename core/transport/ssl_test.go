@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -202,5 +203,111 @@ func TestSSLRefusesPlainIce(t *testing.T) {
 	if c, err := Dial(ctx, tcp, &Options{MessageSizeMax: 1 << 20}, &echoHandler{}, nil); err == nil {
 		c.Abort(nil)
 		t.Fatal("a plain TCP client was validated on an ssl endpoint")
+	}
+}
+
+// waitParks waits until c has parked more than after times.
+func waitParks(t *testing.T, c *Conn, after int64) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for c.Parks() <= after && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if c.Parks() <= after {
+		t.Fatalf("idle ssl connection did not park (parked %d times)", c.Parks())
+	}
+}
+
+// An idle TLS connection gives up its reader like a plain one, and its
+// parked side still reads requests and the replies to its own calls.
+func TestSSLIdleConnectionParksAndWakes(t *testing.T) {
+	p := newPKI(t)
+	opts := p.serverOpts(tls.NoClientCert)
+	opts.ParkIdleAfter = 100 * time.Millisecond
+	accepted := make(chan *Conn, 1)
+	l := sslListen(t, opts, &echoHandler{}, accepted)
+	c, err := Dial(context.Background(), l.Endpoint, clientOpts(p.ca.Pool()), &echoHandler{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Abort(nil)
+	server := <-accepted
+	for i := range 3 {
+		waitParks(t, server, int64(i))
+		if n := Parked(); n < 1 {
+			t.Fatalf("Parked() = %d with a parked connection", n)
+		}
+		if i%2 == 0 {
+			roundTrip(t, c, "to a parked reader")
+		} else {
+			roundTrip(t, server, "from a parked reader")
+		}
+	}
+}
+
+// A message whose bytes stop arriving while the router asks idle readers
+// to park is read to its end, wherever it stopped: in the header, inside a
+// TLS record, between the records of a large message, or not at all (the
+// reader parks between messages and the next one wakes it).
+func TestSSLMessageSplitAcrossAParkRequestIsReadWhole(t *testing.T) {
+	p := newPKI(t)
+	payload := make([]byte, 40<<10) // three TLS records
+	for i := range payload {
+		payload[i] = byte(i * 7)
+	}
+	m := request(9, payload)
+	cases := []struct {
+		name  string
+		split int
+	}{
+		{"in the header", 5},
+		{"inside the first record", 4 << 10},
+		{"between records", 16 << 10},
+		{"after the message", len(m.Buf)},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			opts := p.serverOpts(tls.NoClientCert)
+			opts.ParkIdleAfter = 100 * time.Millisecond
+			accepted := make(chan *Conn, 1)
+			l := sslListen(t, opts, &echoHandler{}, accepted)
+			nc, err := tls.Dial("tcp", l.Addr().String(), &tls.Config{RootCAs: p.ca.Pool()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer nc.Close()
+			_ = nc.SetDeadline(time.Now().Add(20 * time.Second))
+			if _, _, err := readMessage(nc); err != nil {
+				t.Fatal(err)
+			}
+			server := <-accepted
+			parks := server.Parks()
+			if _, err := nc.Write(m.Buf[:tc.split]); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(2500 * time.Millisecond) // the park sweep runs every second
+			rest := m.Buf[tc.split:]
+			if len(rest) == 0 {
+				if server.Parks() == parks {
+					t.Error("the reader did not park between messages")
+				}
+				rest = m.Buf
+			} else if server.Parks() != parks {
+				t.Error("the reader parked in the middle of a message")
+			}
+			if _, err := nc.Write(rest); err != nil {
+				t.Fatal(err)
+			}
+			for range 1 + len(rest)/len(m.Buf) {
+				h, body, err := readMessage(nc)
+				if err != nil {
+					t.Fatalf("no reply: %v", err)
+				}
+				if h.Type != ice.ReplyMsg || len(body) < len(payload) || !bytes.Equal(body[len(body)-len(payload):], payload) {
+					t.Fatalf("got a %s of %d bytes, want the echo of %d", h.Type, len(body), len(payload))
+				}
+			}
+		})
 	}
 }

@@ -226,6 +226,21 @@ var sslScenarios = []scenario{
 		}
 		userLogged(t, e, r, pki.aliceDN)
 	}},
+	// floe parks the reader of a client connection quiet for a second; a
+	// session over TLS goes on as before after a longer pause, and a
+	// message of many TLS records still arrives whole.
+	{"secure-session-idle", func(t *testing.T, e *env) {
+		pki := newSSLPKI(t)
+		hello, _ := server(t, "A")
+		v, _, _ := sslVerifier(t, false)
+		r := e.sslRouter(t, pki, props{"Glacier2.SSLPermissionsVerifier": v})
+		res := sslClient(t, r.ssl, "secure-idle", pki.iceSSL(&pki.alice), "--hello", hello, "--idle", "2.5",
+			"--size", "200000")
+		res.want(t, "sayHello", "Hello secure client from hello-A")
+		res.want(t, "sayHelloAfterIdle", "Hello secure client from hello-A")
+		res.want(t, "echoed", map[string]any{"sent": 200000, "received": 200000, "equal": true})
+		res.want(t, "destroySession", nil)
+	}},
 	{"secure-session-manager", func(t *testing.T, e *env) {
 		pki := newSSLPKI(t)
 		hello, _ := server(t, "A")

@@ -2,11 +2,13 @@
 """Interop test client for sessions created from secure connections: the
 scenarios of client.py (options, RESULT line) plus `secure`, which asks the
 router for a session with createSessionFromSecureConnection and makes a
-routed call. The IceSSL settings (certificate or none, CAs) come as Ice
+routed call, and `secure-idle`, which does the same around a pause. The IceSSL settings (certificate or none, CAs) come as Ice
 arguments; --router names the endpoint to use, ssl or tcp.
 """
 
 import json
+import os
+import time
 
 import client
 import FloeTest  # noqa: F401 (client.py's proxies need the generated module loaded)
@@ -34,7 +36,25 @@ def scenario_secure_context(c):
     c.step("spoofed", lambda: json.loads(hello.sayHello("x", {"a": "1", "_con.remoteAddress": "6.6.6.6"})))
 
 
+def scenario_secure_idle(c):
+    """createSessionFromSecureConnection and a call, --idle seconds without
+    calls (long enough for floe to park the connection's reader), then a
+    call and an echo of --size bytes, many TLS records."""
+    com = c.communicator()
+    router = c.step("router", lambda: Glacier2.RouterPrx.checkedCast(com.getDefaultRouter()))
+    c.step("createSession", router.createSessionFromSecureConnection)
+    hello = c.hello(com)
+    c.step("sayHello", lambda: hello.sayHello("secure client"))
+    time.sleep(c.args.idle)
+    c.step("sayHelloAfterIdle", lambda: hello.sayHello("secure client"))
+    data = os.urandom(c.args.size)
+    got = c.step("echo", lambda: hello.echo(data), show=len)
+    c.record("echoed", {"sent": len(data), "received": len(got), "equal": bytes(got) == data})
+    c.step("destroySession", router.destroySession)
+
+
 client.SCENARIOS["secure"] = scenario_secure
+client.SCENARIOS["secure-idle"] = scenario_secure_idle
 client.SCENARIOS["secure-context"] = scenario_secure_context
 
 if __name__ == "__main__":
