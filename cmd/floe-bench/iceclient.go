@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -41,14 +42,22 @@ const (
 	setupReadBuffer = 4 << 10
 )
 
-// dialIce connects to addr and waits for ValidateConnection. Like an Ice
-// client, it sets no TCP keepalive (Go's default would cost four
-// setsockopt calls per connection).
-func dialIce(ctx context.Context, addr string, readBuffer int) (*iceConn, error) {
+// dialIce connects to addr, over TLS with tlsConf, and waits for
+// ValidateConnection. Like an Ice client, it sets no TCP keepalive (Go's
+// default would cost four setsockopt calls per connection).
+func dialIce(ctx context.Context, addr string, tlsConf *tls.Config, readBuffer int) (*iceConn, error) {
 	d := net.Dialer{KeepAlive: -1}
 	nc, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, err
+	}
+	if tlsConf != nil {
+		tc := tls.Client(nc, tlsConf)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			nc.Close()
+			return nil, fmt.Errorf("tls handshake: %w", err)
+		}
+		nc = tc
 	}
 	c := &iceConn{nc: nc, r: bufio.NewReaderSize(nc, readBuffer), max: messageSizeMax}
 	if dl, ok := ctx.Deadline(); ok {

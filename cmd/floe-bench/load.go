@@ -143,7 +143,7 @@ func openConns(ctx context.Context, e *env, t *running, n int, callbacks bool, r
 			defer func() { <-sem }()
 			cctx, cancel := context.WithTimeout(ctx, setupTimeout)
 			defer cancel()
-			c, err := dialIce(cctx, t.addr, readBuffer)
+			c, err := dialIce(cctx, t.addr, t.tls, readBuffer)
 			if err == nil && t.routed {
 				sessions[i], err = c.openSession(cctx, instanceName, e.backendProxy, callbacks)
 				if err != nil {
@@ -310,7 +310,7 @@ func waitTimeout(wg *sync.WaitGroup, d time.Duration) bool {
 // counts what reaches the backend (read over a direct control connection)
 // within the window. Every oneway sent must arrive eventually.
 func oneway(ctx context.Context, e *env, t *running, sessions int) (result, error) {
-	ctrl, err := dialIce(ctx, e.backendAddr, loadReadBuffer)
+	ctrl, err := dialIce(ctx, e.backendAddr, nil, loadReadBuffer)
 	if err != nil {
 		return result{}, fmt.Errorf("control connection to the backend: %w", err)
 	}
@@ -424,13 +424,20 @@ func oneway(ctx context.Context, e *env, t *running, sessions int) (result, erro
 	return r, nil
 }
 
-// idleSettle is how long the idle sessions stay quiet before the memory
-// reading.
-const idleSettle = 5 * time.Second
+// How long the idle sessions stay quiet before the memory reading: long
+// enough for a router to settle into whatever it does with quiet
+// connections. floe parks their readers after a second and then returns the
+// freed memory to the system, at most every 10 s: opening 10,000 sessions
+// over TLS takes longer than that, so the ssl scenario waits past the next
+// return. Every target gets the same wait.
+const (
+	idleSettle    = 5 * time.Second
+	idleSettleSSL = 12 * time.Second
+)
 
-// idle opens n sessions that then do nothing, and reports the measured
-// process's resident memory per session.
-func idle(ctx context.Context, e *env, t *running, n int) (result, error) {
+// idle opens n sessions that then do nothing for settle, and reports the
+// measured process's resident memory per session.
+func idle(ctx context.Context, e *env, t *running, n int, settle time.Duration) (result, error) {
 	if t.proc == nil {
 		return result{}, fmt.Errorf("%w: no process between client and backend", errNotApplicable)
 	}
@@ -461,11 +468,7 @@ func idle(ctx context.Context, e *env, t *running, n int) (result, error) {
 	}
 	defer closeAll(conns)
 	setup := time.Since(start)
-	// Idle means quiet for a while, long enough for a router to settle
-	// into whatever it does with quiet connections (floe parks their
-	// readers after a second and then returns the freed memory to the
-	// system); every target gets the same wait.
-	if err := sleep(ctx, idleSettle); err != nil {
+	if err := sleep(ctx, settle); err != nil {
 		return result{}, err
 	}
 	after := t.usage()
@@ -502,7 +505,7 @@ func setup(ctx context.Context, e *env, t *running, conc int) (result, error) {
 			for w.phase.Load() != phaseStop {
 				cctx, cancel := context.WithTimeout(ctx, setupTimeout)
 				t0 := time.Now()
-				c, err := dialIce(cctx, t.addr, setupReadBuffer)
+				c, err := dialIce(cctx, t.addr, t.tls, setupReadBuffer)
 				if err == nil {
 					if t.routed {
 						_, err = c.invoke(cctx, 1, routerID, "createSession", ice.Normal, func(e *ice.Encoder) {

@@ -81,6 +81,7 @@ type env struct {
 	backendProxy *ice.Proxy
 	routerProps  map[string]string // on top of each router's own
 	fileLimit    uint64            // open files, for the bench and what it starts
+	tls          *benchTLS         // for the ssl scenarios
 	log          io.Writer
 }
 
@@ -249,6 +250,13 @@ func bench(ctx context.Context, cfg settings, log io.Writer) (*report, error) {
 		e.routerProps["Ice.MessageSizeMax"] = strconv.Itoa(kb)
 	}
 
+	if slices.ContainsFunc(scens, func(sc scenario) bool { return sc.ssl }) {
+		if e.tls, err = newBenchTLS(); err != nil {
+			return nil, err
+		}
+		defer e.tls.remove()
+	}
+
 	rep := newReport(cfg, targets, scens, e.routerProps)
 	for run := 1; run <= cfg.runs; run++ {
 		for _, sc := range scens {
@@ -278,8 +286,12 @@ func messageSizeKB(size int) int { return max(1024, (size+4096)/1024+1) }
 // measure starts t, runs sc against it and stops it again.
 func measure(ctx context.Context, e *env, sc scenario, t target, run int) measurement {
 	m := measurement{Scenario: sc.name, Target: t.name, Run: run, Load1: loadAverage()}
-	rt, err := t.start(e)
-	if err != nil {
+	rt, err := t.start(e, sc.ssl)
+	switch {
+	case errors.Is(err, errNotApplicable):
+		m.NotApplicable, m.Note = true, err.Error()
+		return m
+	case err != nil:
 		m.Error = "starting: " + err.Error()
 		return m
 	}

@@ -13,6 +13,7 @@ import (
 type scenario struct {
 	name  string
 	unit  string // what the rate counts, per second
+	ssl   bool   // clients reach routers on an ssl endpoint (not applicable to direct and relay)
 	about func(settings) string
 	run   func(context.Context, *env, *running) (result, error)
 }
@@ -85,7 +86,23 @@ var allScenarios = []scenario{
 			return fmt.Sprintf("%d idle sessions (each with the backend in its routing table); rate = how fast they opened", s.idle)
 		},
 		run: func(ctx context.Context, e *env, t *running) (result, error) {
-			return idle(ctx, e, t, e.cfg.idle)
+			return idle(ctx, e, t, e.cfg.idle, idleSettle)
+		},
+	},
+	{
+		name: "idle-ssl-sessions",
+		unit: "sessions/s",
+		ssl:  true,
+		about: func(s settings) string {
+			return fmt.Sprintf("idle-sessions over ssl (TLS 1.3, ECDSA P-256 certificate, no client certificate): %d sessions",
+				s.idle)
+		},
+		run: func(ctx context.Context, e *env, t *running) (result, error) {
+			settle := idleSettleSSL
+			if e.cfg.quick {
+				settle = idleSettle // a smoke test's few sessions open at once
+			}
+			return idle(ctx, e, t, e.cfg.idle, settle)
 		},
 	},
 	{

@@ -2,6 +2,7 @@ package main
 
 import (
 	"crypto/sha256"
+	"crypto/tls"
 	"embed"
 	"encoding/hex"
 	"errors"
@@ -99,6 +100,7 @@ func findTargets(names string) ([]target, error) {
 // measure (nil for direct).
 type running struct {
 	addr   string
+	tls    *tls.Config // set when addr is a router's ssl endpoint
 	routed bool
 	proc   *process
 }
@@ -111,8 +113,12 @@ func (r *running) stop() {
 
 const readyTimeout = 15 * time.Second
 
-// start starts t in front of the backend.
-func (t *target) start(e *env) (*running, error) {
+// start starts t in front of the backend; with ssl, a router listens for
+// clients on an ssl endpoint too, and clients use that.
+func (t *target) start(e *env, ssl bool) (*running, error) {
+	if ssl && t.kind != kindRouter {
+		return nil, fmt.Errorf("%w: no ssl endpoint without a router", errNotApplicable)
+	}
 	switch t.kind {
 	case kindDirect:
 		return &running{addr: e.backendAddr}, nil
@@ -129,10 +135,11 @@ func (t *target) start(e *env) (*running, error) {
 		return &running{addr: strings.TrimPrefix(line, "READY "), proc: p}, nil
 	}
 	for attempt := 1; ; attempt++ {
-		client, server, err := freePorts()
+		ports, err := freePorts(3)
 		if err != nil {
 			return nil, err
 		}
+		client, server, sslPort := ports[0], ports[1], ports[2]
 		props := map[string]string{
 			"Glacier2.InstanceName":        instanceName,
 			"Glacier2.Client.Endpoints":    "tcp -h 127.0.0.1 -p " + strconv.Itoa(client),
@@ -140,12 +147,12 @@ func (t *target) start(e *env) (*running, error) {
 			"Glacier2.PermissionsVerifier": instanceName + "/NullPermissionsVerifier",
 			"Ice.PrintAdapterReady":        "1",
 		}
-		for k, v := range e.routerProps {
-			props[k] = v
+		if ssl {
+			props["Glacier2.Client.Endpoints"] += " : ssl -h 127.0.0.1 -p " + strconv.Itoa(sslPort)
+			maps.Copy(props, e.tls.routerProps())
 		}
-		for k, v := range t.props {
-			props[k] = v
-		}
+		maps.Copy(props, e.routerProps)
+		maps.Copy(props, t.props)
 		args := slices.Clone(t.prefix)
 		for _, k := range slices.Sorted(maps.Keys(props)) {
 			args = append(args, "--"+k+"="+props[k])
@@ -157,6 +164,9 @@ func (t *target) start(e *env) (*running, error) {
 		_, err = p.waitLine("Glacier2.Client ready", readyTimeout)
 		if err == nil {
 			_, err = p.waitLine("Glacier2.Server ready", readyTimeout)
+		}
+		if err == nil && ssl {
+			return &running{addr: "127.0.0.1:" + strconv.Itoa(sslPort), tls: e.tls.client, routed: true, proc: p}, nil
 		}
 		if err == nil {
 			return &running{addr: "127.0.0.1:" + strconv.Itoa(client), routed: true, proc: p}, nil
@@ -170,19 +180,19 @@ func (t *target) start(e *env) (*running, error) {
 	}
 }
 
-// freePorts returns two loopback ports the OS reported free a moment ago,
+// freePorts returns n loopback ports the OS reported free a moment ago,
 // for routers that must be told their ports.
-func freePorts() (int, int, error) {
-	var ports [2]int
+func freePorts(n int) ([]int, error) {
+	ports := make([]int, n)
 	for i := range ports {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
-			return 0, 0, err
+			return nil, err
 		}
 		defer l.Close()
 		ports[i] = l.Addr().(*net.TCPAddr).Port
 	}
-	return ports[0], ports[1], nil
+	return ports, nil
 }
 
 // backendProxy is the proxy clients add to their routing table.
