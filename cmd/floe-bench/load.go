@@ -427,9 +427,10 @@ func oneway(ctx context.Context, e *env, t *running, sessions int) (result, erro
 // How long the idle sessions stay quiet before the memory reading: long
 // enough for a router to settle into whatever it does with quiet
 // connections. floe parks their readers after a second and then returns the
-// freed memory to the system, at most every 10 s: opening 10,000 sessions
-// over TLS takes longer than that, so the ssl scenario waits past the next
-// return. Every target gets the same wait.
+// freed memory to the system, at most every 10 s. Opening 10,000 sessions
+// over TLS takes about 5 s, and the sessions opened first already park and
+// set off a return meanwhile, so the ssl scenario waits past the next one.
+// Every target gets the same wait.
 const (
 	idleSettle    = 5 * time.Second
 	idleSettleSSL = 12 * time.Second
