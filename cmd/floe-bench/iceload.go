@@ -38,7 +38,7 @@ func iceTwoway(ctx context.Context, e *env, t *running, sessions, inflight int) 
 	signal := func(sig syscall.Signal) func() {
 		return func() { _ = syscall.Kill(p.pid(), sig) }
 	}
-	var w window
+	w := window{clientPID: p.pid()}
 	if err := w.run(ctx, e, t, signal(syscall.SIGUSR1), signal(syscall.SIGUSR2)); err != nil {
 		return result{}, err
 	}

@@ -25,6 +25,7 @@ type result struct {
 	p50     time.Duration // when hist is nil (callbacks: measured by the backend)
 	p99     time.Duration
 	cpu     time.Duration // the measured process's CPU time in the window
+	others  others        // the rest of the machine's CPU time in the window
 	rssKB   int64         // its resident memory at the end of the window
 	perSess float64       // idle sessions: KB of RSS per session
 }
@@ -73,12 +74,18 @@ type window struct {
 	start, end time.Time
 	before     usage
 	after      usage
+	// clientPID is the process that makes the load when it is not this
+	// one (the Ice C++ client).
+	clientPID    int
+	othersBefore others
+	othersAfter  others
 }
 
 func (w *window) run(ctx context.Context, e *env, t *running, atStart, atEnd func()) error {
 	if err := sleep(ctx, e.cfg.warmup); err != nil {
 		return err
 	}
+	w.othersBefore = readOthers(e, w.clientPID)
 	w.before = t.usage()
 	if atStart != nil {
 		atStart()
@@ -92,6 +99,7 @@ func (w *window) run(ctx context.Context, e *env, t *running, atStart, atEnd fun
 		atEnd()
 	}
 	w.after = t.usage()
+	w.othersAfter = readOthers(e, w.clientPID)
 	return err
 }
 
@@ -99,6 +107,7 @@ func (w *window) fill(r *result) {
 	r.seconds = w.end.Sub(w.start).Seconds()
 	r.cpu = w.after.cpu - w.before.cpu
 	r.rssKB = w.after.rssKB
+	r.others = w.othersAfter.sub(w.othersBefore)
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

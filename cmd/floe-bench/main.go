@@ -82,6 +82,7 @@ type env struct {
 	routerProps  map[string]string // on top of each router's own
 	fileLimit    uint64            // open files, for the bench and what it starts
 	tls          *benchTLS         // for the ssl scenarios
+	backendPID   int
 	log          io.Writer
 }
 
@@ -241,7 +242,7 @@ func bench(ctx context.Context, cfg settings, log io.Writer) (*report, error) {
 		return nil, err
 	}
 	defer backend.stop()
-	e.backendAddr = addr
+	e.backendAddr, e.backendPID = addr, backend.pid()
 	if e.backendProxy, err = backendProxy(addr); err != nil {
 		return nil, err
 	}

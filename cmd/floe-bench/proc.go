@@ -229,3 +229,65 @@ func raiseFileLimit() (uint64, error) {
 	}
 	return l.Cur, nil
 }
+
+// others is the CPU time of what shares the machine with the measured
+// router: the process making the load, the backend, and every CPU's busy
+// time (other tenants' included). Where the CPUs are all busy, their sum
+// per request is what sets the requests per second, not the router's share
+// alone.
+type others struct {
+	client, backend time.Duration
+	busy, total     time.Duration // all CPUs, from /proc/stat
+}
+
+// readOthers samples others; clientPID 0 is this process (the Go load
+// generator). What cannot be read stays zero.
+func readOthers(e *env, clientPID int) others {
+	var o others
+	if clientPID == 0 {
+		clientPID = os.Getpid()
+	}
+	if u, err := readUsage(clientPID); err == nil {
+		o.client = u.cpu
+	}
+	if e.backendPID != 0 {
+		if u, err := readUsage(e.backendPID); err == nil {
+			o.backend = u.cpu
+		}
+	}
+	o.busy, o.total, _ = readMachineCPU()
+	return o
+}
+
+func (o others) sub(before others) others {
+	return others{client: o.client - before.client, backend: o.backend - before.backend,
+		busy: o.busy - before.busy, total: o.total - before.total}
+}
+
+// readMachineCPU reads the busy and total time of all CPUs from the first
+// line of /proc/stat (user nice system idle iowait irq softirq steal ...;
+// guest time is already in user).
+func readMachineCPU() (busy, total time.Duration, err error) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, 0, err
+	}
+	return parseMachineCPU(b)
+}
+
+func parseMachineCPU(stat []byte) (busy, total time.Duration, err error) {
+	line, _, _ := strings.Cut(string(stat), "\n")
+	f := strings.Fields(line)
+	if len(f) < 9 || f[0] != "cpu" {
+		return 0, 0, errors.New("unexpected /proc/stat format")
+	}
+	var v [8]int64
+	for i := range v {
+		if v[i], err = strconv.ParseInt(f[i+1], 10, 64); err != nil {
+			return 0, 0, fmt.Errorf("/proc/stat: %w", err)
+		}
+	}
+	idle := v[3] + v[4]
+	all := v[0] + v[1] + v[2] + v[5] + v[6] + v[7] + idle
+	return time.Duration(all-idle) * time.Second / userHZ, time.Duration(all) * time.Second / userHZ, nil
+}

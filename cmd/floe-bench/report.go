@@ -17,22 +17,29 @@ import (
 
 // measurement is one scenario run against one target: a JSON record.
 type measurement struct {
-	Scenario        string  `json:"scenario"`
-	Target          string  `json:"target"`
-	Run             int     `json:"run"`
-	Rate            float64 `json:"rate_per_s"`
-	P50us           float64 `json:"p50_us,omitempty"`
-	P99us           float64 `json:"p99_us,omitempty"`
-	BytesPerSec     float64 `json:"bytes_per_s,omitempty"`
-	CPUPer100k      float64 `json:"cpu_s_per_100k,omitempty"` // the router's (relay's) CPU seconds per 100k operations
-	RSSKB           int64   `json:"rss_kb,omitempty"`
-	RSSPerSessionKB float64 `json:"rss_per_session_kb,omitempty"`
-	Ops             int64   `json:"ops"`
-	Seconds         float64 `json:"seconds"`
-	Load1           float64 `json:"load1"` // 1-minute load average when the measurement started
-	Error           string  `json:"error,omitempty"`
-	NotApplicable   bool    `json:"not_applicable,omitempty"`
-	Note            string  `json:"note,omitempty"` // why not applicable
+	Scenario    string  `json:"scenario"`
+	Target      string  `json:"target"`
+	Run         int     `json:"run"`
+	Rate        float64 `json:"rate_per_s"`
+	P50us       float64 `json:"p50_us,omitempty"`
+	P99us       float64 `json:"p99_us,omitempty"`
+	BytesPerSec float64 `json:"bytes_per_s,omitempty"`
+	CPUPer100k  float64 `json:"cpu_s_per_100k,omitempty"` // the router's (relay's) CPU seconds per 100k operations
+	// The same for the load's client process, the backend, and all CPUs
+	// (every process on the machine), and the CPUs' busy fraction: in a
+	// window where they are all busy, the sum sets the rate.
+	ClientCPUPer100k  float64 `json:"client_cpu_s_per_100k,omitempty"`
+	BackendCPUPer100k float64 `json:"backend_cpu_s_per_100k,omitempty"`
+	MachineCPUPer100k float64 `json:"machine_cpu_s_per_100k,omitempty"`
+	MachineBusy       float64 `json:"machine_busy,omitempty"`
+	RSSKB             int64   `json:"rss_kb,omitempty"`
+	RSSPerSessionKB   float64 `json:"rss_per_session_kb,omitempty"`
+	Ops               int64   `json:"ops"`
+	Seconds           float64 `json:"seconds"`
+	Load1             float64 `json:"load1"` // 1-minute load average when the measurement started
+	Error             string  `json:"error,omitempty"`
+	NotApplicable     bool    `json:"not_applicable,omitempty"`
+	Note              string  `json:"note,omitempty"` // why not applicable
 }
 
 func (m *measurement) fill(r result, measured bool) {
@@ -46,6 +53,12 @@ func (m *measurement) fill(r result, measured bool) {
 		p50, p99 = r.hist.quantile(0.50), r.hist.quantile(0.99)
 	}
 	m.P50us, m.P99us = us(p50), us(p99)
+	if r.ops > 0 && r.others.total > 0 {
+		per100k := func(d time.Duration) float64 { return d.Seconds() / float64(r.ops) * 1e5 }
+		m.ClientCPUPer100k, m.BackendCPUPer100k = per100k(r.others.client), per100k(r.others.backend)
+		m.MachineCPUPer100k = per100k(r.others.busy)
+		m.MachineBusy = r.others.busy.Seconds() / r.others.total.Seconds()
+	}
 	if measured {
 		if r.ops > 0 {
 			m.CPUPer100k = r.cpu.Seconds() / float64(r.ops) * 1e5
@@ -225,16 +238,20 @@ func (r *report) cell(scenario, target string) cell {
 		return median(xs)
 	}
 	c.Median = measurement{Scenario: scenario, Target: target,
-		Rate:            med(func(m measurement) float64 { return m.Rate }),
-		P50us:           med(func(m measurement) float64 { return m.P50us }),
-		P99us:           med(func(m measurement) float64 { return m.P99us }),
-		BytesPerSec:     med(func(m measurement) float64 { return m.BytesPerSec }),
-		CPUPer100k:      med(func(m measurement) float64 { return m.CPUPer100k }),
-		RSSKB:           int64(med(func(m measurement) float64 { return float64(m.RSSKB) })),
-		RSSPerSessionKB: med(func(m measurement) float64 { return m.RSSPerSessionKB }),
-		Ops:             int64(med(func(m measurement) float64 { return float64(m.Ops) })),
-		Seconds:         med(func(m measurement) float64 { return m.Seconds }),
-		Load1:           med(func(m measurement) float64 { return m.Load1 }),
+		Rate:              med(func(m measurement) float64 { return m.Rate }),
+		P50us:             med(func(m measurement) float64 { return m.P50us }),
+		P99us:             med(func(m measurement) float64 { return m.P99us }),
+		BytesPerSec:       med(func(m measurement) float64 { return m.BytesPerSec }),
+		CPUPer100k:        med(func(m measurement) float64 { return m.CPUPer100k }),
+		ClientCPUPer100k:  med(func(m measurement) float64 { return m.ClientCPUPer100k }),
+		BackendCPUPer100k: med(func(m measurement) float64 { return m.BackendCPUPer100k }),
+		MachineCPUPer100k: med(func(m measurement) float64 { return m.MachineCPUPer100k }),
+		MachineBusy:       med(func(m measurement) float64 { return m.MachineBusy }),
+		RSSKB:             int64(med(func(m measurement) float64 { return float64(m.RSSKB) })),
+		RSSPerSessionKB:   med(func(m measurement) float64 { return m.RSSPerSessionKB }),
+		Ops:               int64(med(func(m measurement) float64 { return float64(m.Ops) })),
+		Seconds:           med(func(m measurement) float64 { return m.Seconds }),
+		Load1:             med(func(m measurement) float64 { return m.Load1 }),
 	}
 	c.RateMin = slices.MinFunc(ms, func(a, b measurement) int { return cmp.Compare(a.Rate, b.Rate) }).Rate
 	c.RateMax = slices.MaxFunc(ms, func(a, b measurement) int { return cmp.Compare(a.Rate, b.Rate) }).Rate
@@ -343,6 +360,7 @@ func (r *report) print(w io.Writer) {
 			}
 			fmt.Fprintln(w, s)
 		}
+		r.printCPU(w, sc)
 		for _, c := range notes {
 			fmt.Fprintf(w, "  n/a: %s: %s\n", c.Target, c.Note)
 		}
@@ -455,4 +473,29 @@ func gitCommit() string {
 		c += "-dirty"
 	}
 	return c
+}
+
+// printCPU lists where the machine's CPU went per 100k operations, for the
+// scenarios that measured it: when the CPUs are all busy, the client's and
+// the backend's share bound what any router can reach.
+func (r *report) printCPU(w io.Writer, sc scenario) {
+	var cells []cell
+	for _, c := range r.Cells {
+		if c.Scenario == sc.name && !c.Refused && !c.NotApplicable && c.Median.MachineCPUPer100k > 0 {
+			cells = append(cells, c)
+		}
+	}
+	if len(cells) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "  CPU s per 100k operations, by process (rest: everything else on the machine) and CPUs busy:")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "  \ttarget\tclient\tbackend\trouter\trest\tall\tbusy\t\n")
+	for _, c := range cells {
+		m := c.Median
+		rest := max(0, m.MachineCPUPer100k-m.ClientCPUPer100k-m.BackendCPUPer100k-m.CPUPer100k)
+		fmt.Fprintf(tw, "  \t%s\t%.3g\t%.3g\t%s\t%.3g\t%.3g\t%.0f%%\t\n", c.Target, m.ClientCPUPer100k, m.BackendCPUPer100k,
+			opt(m.CPUPer100k, "%.3g"), rest, m.MachineCPUPer100k, 100*m.MachineBusy)
+	}
+	tw.Flush()
 }
