@@ -53,15 +53,15 @@ func (m *measurement) fill(r result, measured bool) {
 		p50, p99 = r.hist.quantile(0.50), r.hist.quantile(0.99)
 	}
 	m.P50us, m.P99us = us(p50), us(p99)
+	per100k := func(d time.Duration) float64 { return d.Seconds() / float64(r.ops) * 1e5 }
 	if r.ops > 0 && r.others.total > 0 {
-		per100k := func(d time.Duration) float64 { return d.Seconds() / float64(r.ops) * 1e5 }
 		m.ClientCPUPer100k, m.BackendCPUPer100k = per100k(r.others.client), per100k(r.others.backend)
 		m.MachineCPUPer100k = per100k(r.others.busy)
 		m.MachineBusy = r.others.busy.Seconds() / r.others.total.Seconds()
 	}
 	if measured {
 		if r.ops > 0 {
-			m.CPUPer100k = r.cpu.Seconds() / float64(r.ops) * 1e5
+			m.CPUPer100k = per100k(r.cpu)
 		}
 		m.RSSKB = r.rssKB
 		m.RSSPerSessionKB = r.perSess
