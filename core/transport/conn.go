@@ -138,9 +138,13 @@ type Conn struct {
 	// writes and chunked reads; nil for TLS and WebSocket connections.
 	raw   syscall.RawConn
 	rawio *rawIO
-	// sock is the TCP socket itself, under TLS too, for parking; nil for
-	// WebSocket connections, whose reader keeps what it has read.
+	// sock is the TCP socket itself, under TLS and WebSocket too, for
+	// parking; nil for wss, whose reader keeps what it has read.
 	sock syscall.RawConn
+	// waiter is set on a ws connection that may park: its reader waits for
+	// each message on the socket, where the sweep can wake it (park.go,
+	// waitQuietly).
+	waiter quietSocket
 	// readerOwns is set (under mu) while a reader goroutine owns the raw
 	// socket and closes it when it ends; closed is state == stateClosed,
 	// for that reader to check without the lock.
@@ -153,6 +157,9 @@ type Conn struct {
 
 	// Parking (park.go).
 	parkRequested atomic.Bool
+	// waitingQuietly is set (under mu) while a ws reader waits in
+	// waitQuietly, the one place the sweep may interrupt it.
+	waitingQuietly bool
 	// probing says the request is a probe: read once, do not park.
 	probing atomic.Bool
 	parkFD  int32 // the socket while parked, else -1; under parking.mu
@@ -181,6 +188,12 @@ func newConn(nc net.Conn, opts *Options, h Handler, incoming bool) *Conn {
 		if tc, ok := nc.NetConn().(*net.TCPConn); ok {
 			if sock, err := tc.SyscallConn(); err == nil {
 				c.sock = sock
+			}
+		}
+	case quietSocket:
+		if tc := nc.socket(); tc != nil && opts.ParkIdleAfter > 0 {
+			if sock, err := tc.SyscallConn(); err == nil {
+				c.sock, c.waiter = sock, nc
 			}
 		}
 	}

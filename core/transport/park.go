@@ -2,6 +2,7 @@ package transport
 
 import (
 	"errors"
+	"net"
 	"os"
 	"runtime/debug"
 	"sync"
@@ -16,9 +17,12 @@ import (
 // that goroutine's stack, the largest part of an idle connection's
 // memory); one process-wide goroutine waits in epoll for any parked socket
 // to become readable and starts its reader again. Busy connections never
-// park, so the request path pays nothing for it. Plain TCP and TLS
-// connections park; a WebSocket connection keeps its reader, which may
-// hold the rest of a frame it has read.
+// park, so the request path pays nothing for it. Plain TCP, TLS and ws
+// connections park. A ws reader waits for each message on the socket
+// (waitQuietly), and only there does the sweep wake it, since the WebSocket
+// library closes a connection whose read runs into a deadline. A wss
+// connection keeps its reader: TLS records read ahead would not show on the
+// socket.
 //
 // The same sweep probes plain TCP connections that are idle but cannot park
 // (busy, or not allowed to): their reader reads once more. A reader waits
@@ -139,10 +143,11 @@ func (c *Conn) idleAfter() time.Duration {
 // the reader then parks, or only reads once more if the connection cannot
 // park (see readLoopRaw). Only the sweep calls it.
 func (c *Conn) requestPark() {
-	c.mu.Lock()
-	state := c.state
-	quiet := len(c.pending) == 0 && !c.writing && len(c.queue) == 0 && c.dispatches.Load() == 0
-	c.mu.Unlock()
+	if c.waiter != nil {
+		c.requestQuietPark()
+		return
+	}
+	state, quiet := c.quiet()
 	if state == stateClosed || c.parkRequested.Load() {
 		return
 	}
@@ -153,6 +158,69 @@ func (c *Conn) requestPark() {
 	c.probing.Store(probe)
 	if c.parkRequested.CompareAndSwap(false, true) {
 		_ = c.nc.SetReadDeadline(time.Unix(1, 0))
+	}
+}
+
+// quiet reports c's state and whether nothing is in flight either way.
+func (c *Conn) quiet() (connState, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.state, c.quietLocked()
+}
+
+func (c *Conn) quietLocked() bool {
+	return len(c.pending) == 0 && !c.writing && len(c.queue) == 0 && c.dispatches.Load() == 0
+}
+
+// waitQuietly is how the reader of a ws connection waits for the next
+// message: on the socket, where the sweep's deadline can wake it, and not
+// inside the WebSocket library, where a read deadline closes the
+// connection. Woken by the sweep on a quiet connection, it parks and
+// reports parked.
+func (c *Conn) waitQuietly() (parked bool, err error) {
+	for {
+		switch n, open := c.waiter.buffered(); {
+		case !open:
+			return false, net.ErrClosed
+		case n > 0:
+			return false, nil
+		}
+		c.mu.Lock()
+		c.waitingQuietly = true
+		c.mu.Unlock()
+		err := c.sock.Read(func(fd uintptr) bool {
+			var b [1]byte
+			_, _, err := unix.Recvfrom(int(fd), b[:], unix.MSG_PEEK|unix.MSG_DONTWAIT)
+			return err != unix.EAGAIN
+		})
+		// Before the library reads again, the sweep's deadline is gone,
+		// and no new one can come.
+		c.mu.Lock()
+		c.waitingQuietly = false
+		if c.parkRequested.Swap(false) {
+			_ = c.waiter.socket().SetReadDeadline(time.Time{})
+		}
+		c.mu.Unlock()
+		switch {
+		case err == nil:
+			return false, nil
+		case !errors.Is(err, os.ErrDeadlineExceeded):
+			return false, err
+		}
+		if state, quiet := c.quiet(); state == stateActive && quiet && c.park() {
+			return true, nil
+		}
+	}
+}
+
+// requestQuietPark wakes the reader of a quiet ws connection that waits in
+// waitQuietly, and only then: a reader inside the WebSocket library is left
+// alone.
+func (c *Conn) requestQuietPark() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.waitingQuietly && c.state == stateActive && c.quietLocked() && c.parkRequested.CompareAndSwap(false, true) {
+		_ = c.waiter.socket().SetReadDeadline(time.Unix(1, 0))
 	}
 }
 

@@ -41,11 +41,19 @@ func (c *Conn) readLoop() {
 }
 
 // readLoopStream reads one message at a time. Between messages an idle
-// TLS connection may park (park.go): its reader returns and a new one
-// starts when the socket is readable.
+// TLS or ws connection may park (park.go): its reader returns and a new
+// one starts when the socket is readable.
 func (c *Conn) readLoopStream() {
 	var hdr [ice.HeaderSize]byte
 	for {
+		if c.waiter != nil {
+			if parked, err := c.waitQuietly(); parked || err != nil {
+				if err != nil {
+					c.failRead(err)
+				}
+				return
+			}
+		}
 		parked, err := c.readFullStream(hdr[:], true)
 		if parked {
 			return

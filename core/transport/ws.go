@@ -125,7 +125,11 @@ func (t wsTransport) Accept(ctx context.Context, nc net.Conn, ep *ice.Endpoint, 
 		return nil, fmt.Errorf("%s: upgrade: %w", t.name(), ctx.Err())
 	}
 	_ = nc.SetDeadline(time.Time{})
-	return newWSConn(wc, under), nil
+	c := newWSConn(wc, under)
+	if tc, ok := nc.(*net.TCPConn); ok && !t.secure && !w.pipelined {
+		c.(*wsConn).tcp, c.(*wsConn).br = tc, br
+	}
+	return c, nil
 }
 
 // checkUpgradeRequest applies Ice's checks to an upgrade request; on failure
@@ -212,6 +216,9 @@ type upgradeResponse struct {
 	header http.Header
 	status int
 	err    error
+	// pipelined: the client sent bytes after its upgrade request before
+	// the response; the library keeps them where br cannot count them.
+	pipelined bool
 }
 
 func (w *upgradeResponse) Header() http.Header { return w.header }
@@ -242,6 +249,7 @@ func (w *upgradeResponse) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if w.err != nil {
 		return nil, nil, w.err
 	}
+	w.pipelined = w.br.Buffered() > 0
 	return w.nc, bufio.NewReadWriter(w.br, bufio.NewWriterSize(w.nc, 4096)), nil
 }
 
@@ -338,6 +346,37 @@ type wsConn struct {
 	ws       *websocket.Conn
 	under    net.Conn // the TCP or TLS connection below
 	once     sync.Once
+	// tcp and br, set on an accepted plain ws connection, are its socket
+	// and the buffer the library reads the socket through: with br empty,
+	// whatever the peer says next arrives on the socket (quietSocket).
+	tcp *net.TCPConn
+	br  *bufio.Reader
+	// closing is set (under mu) before Close hands the connection to the
+	// library's close handshake, which reads br from then on.
+	mu      sync.Mutex
+	closing bool
+}
+
+// quietSocket is a connection whose reader can wait for the peer's next
+// bytes on the socket itself, and park meanwhile.
+type quietSocket interface {
+	// socket is the TCP connection below, or nil when bytes may wait
+	// where the socket does not show them (wss: TLS records).
+	socket() *net.TCPConn
+	// buffered is how many bytes were read from the socket ahead of the
+	// reader; not open once the connection is closing.
+	buffered() (n int, open bool)
+}
+
+func (c *wsConn) socket() *net.TCPConn { return c.tcp }
+
+func (c *wsConn) buffered() (int, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closing {
+		return 0, false
+	}
+	return c.br.Buffered(), true
 }
 
 // wssConn adds the TLS state of the connection below, so that Conn.TLSState
@@ -390,6 +429,9 @@ func (c *wsConn) Write(p []byte) (int, error) {
 // connections must not wait on a peer that does not answer.
 func (c *wsConn) Close() error {
 	c.once.Do(func() {
+		c.mu.Lock()
+		c.closing = true
+		c.mu.Unlock()
 		go func() {
 			// Not the net.Conn view's Close: with a Read in progress it
 			// would drop the socket without a close frame.

@@ -131,6 +131,14 @@ const (
 // writeFrame writes one frame, masked as a client must unless unmasked.
 func (c *wsClient) writeFrame(fin bool, op byte, payload []byte, unmasked ...bool) {
 	c.t.Helper()
+	if _, err := c.nc.Write(frame(fin, op, payload, unmasked...)); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+// frame is the bytes of one frame, masked as a client's must be unless
+// unmasked.
+func frame(fin bool, op byte, payload []byte, unmasked ...bool) []byte {
 	b0 := op
 	if fin {
 		b0 |= 0x80
@@ -157,9 +165,7 @@ func (c *wsClient) writeFrame(fin bool, op byte, payload []byte, unmasked ...boo
 			data[i] ^= key[i%4]
 		}
 	}
-	if _, err := c.nc.Write(append(hdr, data...)); err != nil {
-		c.t.Fatal(err)
-	}
+	return append(hdr, data...)
 }
 
 // readFrame reads one frame; the server's frames must be final and unmasked
@@ -722,4 +728,87 @@ func TestWSDialBoundedByEndpointTimeout(t *testing.T) {
 	if d := time.Since(start); d > 3*time.Second {
 		t.Fatalf("Dial took %v with a 300 ms endpoint timeout", d)
 	}
+}
+
+// An idle ws connection parks by itself, and what its peer sends next wakes
+// it: a request, a ping, a message that then stalls half-way (read whole,
+// without parking in the middle), a close.
+func TestWSIdleConnectionParks(t *testing.T) {
+	opts := &Options{MessageSizeMax: 1 << 20, ParkIdleAfter: 100 * time.Millisecond}
+	l, accepted := wsListenAccepted(t, ice.WSEndpoint, opts)
+	c := open(t, l)
+	server := <-accepted
+	_ = c.nc.SetDeadline(time.Now().Add(20 * time.Second))
+
+	waitParks(t, server, 0)
+	c.writeFrame(true, opBinary, echoRequest(1, []byte("wake")))
+	checkEcho(t, c.readMessage(), 1, []byte("wake"))
+
+	waitParks(t, server, 1)
+	c.writeFrame(true, opPing, []byte("parked"))
+	if op, p := c.readFrame(); op != opPong || string(p) != "parked" {
+		t.Fatalf("got opcode %d %q; want the pong", op, p)
+	}
+
+	// The ping left the reader inside the library until a message comes,
+	// where the park sweep must leave it alone (a deadline there would
+	// close the connection); then the reader parks again between messages.
+	time.Sleep(1500 * time.Millisecond)
+	c.writeFrame(true, opBinary, echoRequest(2, []byte("after the ping")))
+	checkEcho(t, c.readMessage(), 2, []byte("after the ping"))
+	waitParks(t, server, 2)
+	payload := bytes.Repeat([]byte("stall"), 2000)
+	msg := echoRequest(3, payload)
+	whole := frame(true, opBinary, msg)
+	parts := [][]byte{whole[:40], whole[40:5000], whole[5000:]} // in the Ice header, in the body
+	for i, part := range parts {
+		parks := server.Parks()
+		if _, err := c.nc.Write(part); err != nil {
+			t.Fatal(err)
+		}
+		if i < len(parts)-1 {
+			time.Sleep(300 * time.Millisecond) // three idle periods
+			if server.Parks() != parks {
+				t.Fatal("the reader parked in the middle of a message")
+			}
+		}
+	}
+	checkEcho(t, c.readMessage(), 3, payload)
+
+	waitParks(t, server, 3)
+	c.writeFrame(true, opClose, []byte{0x03, 0xE8})
+	c.expectClosed(1000)
+}
+
+// A client may send its first frames with the upgrade request, before the
+// response. The WebSocket library keeps those bytes where the reader cannot
+// count them, so that connection keeps its reader, and they are answered.
+func TestWSFramesPipelinedWithTheUpgradeAreRead(t *testing.T) {
+	opts := &Options{MessageSizeMax: 1 << 20, ParkIdleAfter: 100 * time.Millisecond}
+	l, accepted := wsListenAccepted(t, ice.WSEndpoint, opts)
+	nc, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	_ = nc.SetDeadline(time.Now().Add(10 * time.Second))
+	first := append([]byte(upgradeRequest("/ice")), frame(true, opBinary, echoRequest(1, []byte("early")))...)
+	if _, err := nc.Write(first); err != nil {
+		t.Fatal(err)
+	}
+	c := &wsClient{t: t, nc: nc, br: bufio.NewReader(nc)}
+	if resp, err := http.ReadResponse(c.br, nil); err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("upgrade answered %v, %v", resp, err)
+	}
+	if op, p := c.readFrame(); op != opBinary || !bytes.Equal(p, ice.ValidateConnectionMessage) {
+		t.Fatalf("first frame: opcode %d payload % x; want ValidateConnection", op, p)
+	}
+	checkEcho(t, c.readMessage(), 1, []byte("early"))
+	server := <-accepted
+	time.Sleep(1500 * time.Millisecond) // past the idle time, and a sweep
+	if server.Parks() != 0 {
+		t.Errorf("parked %d times", server.Parks())
+	}
+	c.writeFrame(true, opBinary, echoRequest(2, []byte("later")))
+	checkEcho(t, c.readMessage(), 2, []byte("later"))
 }

@@ -80,6 +80,16 @@ func init() {
 			res.want(t, "called", []string{"call-0", "call-1", "call-2"})
 			res.want(t, "notified", []string{"notify-0", "notify-1", "notify-2"})
 		}},
+		// floe parks the reader of a ws client connection quiet for a
+		// second; both sessions go on, the one that paused included.
+		scenario{"ws-python-idle", func(t *testing.T, e *env) {
+			hello, _ := server(t, "A")
+			r := e.wsRouter(t, "ws", props{"Glacier2.PermissionsVerifier": nullVerifier})
+			res := client(t, r, "idle", "--hello", hello, "--idle", "2.5")
+			res.want(t, "idle.sayHello", "Hello idle from hello-A")
+			res.want(t, "idle.sayHelloAfterIdle", "Hello idle from hello-A")
+			res.want(t, "active.errors", []any{})
+		}},
 		scenario{"ws-backend", func(t *testing.T, e *env) {
 			big := "--Ice.MessageSizeMax=" + bigMessages
 			p := startPython(t, "ws server W", "ws_server.py", false, "--name", "W", big)
