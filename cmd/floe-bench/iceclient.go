@@ -9,8 +9,10 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/floe-router/floe/core/ice"
 )
 
@@ -42,15 +44,37 @@ const (
 	setupReadBuffer = 4 << 10
 )
 
-// dialIce connects to addr, over TLS with tlsConf, and waits for
-// ValidateConnection. Like an Ice client, it sets no TCP keepalive (Go's
-// default would cost four setsockopt calls per connection).
-func dialIce(ctx context.Context, addr string, tlsConf *tls.Config, readBuffer int) (*iceConn, error) {
+// dialIce connects to addr (over TLS with tlsConf, over WebSocket with ws)
+// and waits for ValidateConnection. Like an Ice client, it sets no TCP
+// keepalive (Go's default would cost four setsockopt calls per connection).
+func dialIce(ctx context.Context, addr string, tlsConf *tls.Config, ws bool, readBuffer int) (*iceConn, error) {
 	d := net.Dialer{KeepAlive: -1}
+	if ws {
+		return dialIceWS(ctx, addr, &d, readBuffer)
+	}
 	nc, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, err
 	}
+	return startIce(ctx, nc, tlsConf, readBuffer)
+}
+
+// dialIceWS is dialIce over WebSocket: subprotocol ice.zeroc.com, each Ice
+// message a binary message, as Ice for JavaScript sends them.
+func dialIceWS(ctx context.Context, addr string, d *net.Dialer, readBuffer int) (*iceConn, error) {
+	hc := &http.Client{Transport: &http.Transport{DialContext: d.DialContext}}
+	wc, _, err := websocket.Dial(ctx, "ws://"+addr+"/", &websocket.DialOptions{HTTPClient: hc,
+		Subprotocols: []string{"ice.zeroc.com"}})
+	if err != nil {
+		return nil, fmt.Errorf("ws upgrade: %w", err)
+	}
+	wc.SetReadLimit(messageSizeMax)
+	return startIce(ctx, websocket.NetConn(context.Background(), wc, websocket.MessageBinary), nil, readBuffer)
+}
+
+// startIce runs TLS on nc when tlsConf is set, and waits for
+// ValidateConnection.
+func startIce(ctx context.Context, nc net.Conn, tlsConf *tls.Config, readBuffer int) (*iceConn, error) {
 	if tlsConf != nil {
 		tc := tls.Client(nc, tlsConf)
 		if err := tc.HandshakeContext(ctx); err != nil {

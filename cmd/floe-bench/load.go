@@ -152,7 +152,7 @@ func openConns(ctx context.Context, e *env, t *running, n int, callbacks bool, r
 			defer func() { <-sem }()
 			cctx, cancel := context.WithTimeout(ctx, setupTimeout)
 			defer cancel()
-			c, err := dialIce(cctx, t.addr, t.tls, readBuffer)
+			c, err := dialIce(cctx, t.addr, t.tls, t.ws, readBuffer)
 			if err == nil && t.routed {
 				sessions[i], err = c.openSession(cctx, instanceName, e.backendProxy, callbacks)
 				if err != nil {
@@ -319,7 +319,7 @@ func waitTimeout(wg *sync.WaitGroup, d time.Duration) bool {
 // counts what reaches the backend (read over a direct control connection)
 // within the window. Every oneway sent must arrive eventually.
 func oneway(ctx context.Context, e *env, t *running, sessions int) (result, error) {
-	ctrl, err := dialIce(ctx, e.backendAddr, nil, loadReadBuffer)
+	ctrl, err := dialIce(ctx, e.backendAddr, nil, false, loadReadBuffer)
 	if err != nil {
 		return result{}, fmt.Errorf("control connection to the backend: %w", err)
 	}
@@ -438,12 +438,21 @@ func oneway(ctx context.Context, e *env, t *running, sessions int) (result, erro
 // connections. floe parks their readers after a second and then returns the
 // freed memory to the system, at most every 10 s. Opening 10,000 sessions
 // over TLS takes about 5 s, and the sessions opened first already park and
-// set off a return meanwhile, so the ssl scenario waits past the next one.
-// Every target gets the same wait.
+// set off a return meanwhile, so the ssl and ws scenarios wait past the
+// next one. Every target gets the same wait.
 const (
-	idleSettle    = 5 * time.Second
-	idleSettleSSL = 12 * time.Second
+	idleSettle        = 5 * time.Second
+	idleSettleLongest = 12 * time.Second
 )
+
+// idleSettleLong is the ssl and ws scenarios' wait; a smoke test's few
+// sessions open at once.
+func idleSettleLong(e *env) time.Duration {
+	if e.cfg.quick {
+		return idleSettle
+	}
+	return idleSettleLongest
+}
 
 // idle opens n sessions that then do nothing for settle, and reports the
 // measured process's resident memory per session.
@@ -515,7 +524,7 @@ func setup(ctx context.Context, e *env, t *running, conc int) (result, error) {
 			for w.phase.Load() != phaseStop {
 				cctx, cancel := context.WithTimeout(ctx, setupTimeout)
 				t0 := time.Now()
-				c, err := dialIce(cctx, t.addr, t.tls, setupReadBuffer)
+				c, err := dialIce(cctx, t.addr, t.tls, t.ws, setupReadBuffer)
 				if err == nil {
 					if t.routed {
 						_, err = c.invoke(cctx, 1, routerID, "createSession", ice.Normal, func(e *ice.Encoder) {

@@ -251,7 +251,7 @@ func bench(ctx context.Context, cfg settings, log io.Writer) (*report, error) {
 		e.routerProps["Ice.MessageSizeMax"] = strconv.Itoa(kb)
 	}
 
-	if slices.ContainsFunc(scens, func(sc scenario) bool { return sc.ssl }) {
+	if slices.ContainsFunc(scens, func(sc scenario) bool { return sc.transport == "ssl" }) {
 		if e.tls, err = newBenchTLS(); err != nil {
 			return nil, err
 		}
@@ -287,7 +287,7 @@ func messageSizeKB(size int) int { return max(1024, (size+4096)/1024+1) }
 // measure starts t, runs sc against it and stops it again.
 func measure(ctx context.Context, e *env, sc scenario, t target, run int) measurement {
 	m := measurement{Scenario: sc.name, Target: t.name, Run: run, Load1: loadAverage()}
-	rt, err := t.start(e, sc.ssl)
+	rt, err := t.start(e, sc.transport)
 	switch {
 	case errors.Is(err, errNotApplicable):
 		m.NotApplicable, m.Note = true, err.Error()

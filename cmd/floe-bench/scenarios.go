@@ -11,11 +11,13 @@ import (
 
 // scenario is one row group of the results (issue 6's list).
 type scenario struct {
-	name  string
-	unit  string // what the rate counts, per second
-	ssl   bool   // clients reach routers on an ssl endpoint (not applicable to direct and relay)
-	about func(settings) string
-	run   func(context.Context, *env, *running) (result, error)
+	name string
+	unit string // what the rate counts, per second
+	// transport is how clients reach a router when not tcp: "ssl" or
+	// "ws" (not applicable to direct and relay).
+	transport string
+	about     func(settings) string
+	run       func(context.Context, *env, *running) (result, error)
 }
 
 func twowayScenario(sessions, inflight int) scenario {
@@ -90,19 +92,26 @@ var allScenarios = []scenario{
 		},
 	},
 	{
-		name: "idle-ssl-sessions",
-		unit: "sessions/s",
-		ssl:  true,
+		name:      "idle-ssl-sessions",
+		unit:      "sessions/s",
+		transport: "ssl",
 		about: func(s settings) string {
 			return fmt.Sprintf("idle-sessions over ssl (TLS 1.3, ECDSA P-256 certificate, no client certificate): %d sessions",
 				s.idle)
 		},
 		run: func(ctx context.Context, e *env, t *running) (result, error) {
-			settle := idleSettleSSL
-			if e.cfg.quick {
-				settle = idleSettle // a smoke test's few sessions open at once
-			}
-			return idle(ctx, e, t, e.cfg.idle, settle)
+			return idle(ctx, e, t, e.cfg.idle, idleSettleLong(e))
+		},
+	},
+	{
+		name:      "idle-ws-sessions",
+		unit:      "sessions/s",
+		transport: "ws",
+		about: func(s settings) string {
+			return fmt.Sprintf("idle-sessions over ws (WebSocket, as Ice for JavaScript in a browser): %d sessions", s.idle)
+		},
+		run: func(ctx context.Context, e *env, t *running) (result, error) {
+			return idle(ctx, e, t, e.cfg.idle, idleSettleLong(e))
 		},
 	},
 	{

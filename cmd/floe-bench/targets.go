@@ -101,6 +101,7 @@ func findTargets(names string) ([]target, error) {
 type running struct {
 	addr   string
 	tls    *tls.Config // set when addr is a router's ssl endpoint
+	ws     bool        // addr is a router's ws endpoint
 	routed bool
 	proc   *process
 }
@@ -113,11 +114,11 @@ func (r *running) stop() {
 
 const readyTimeout = 15 * time.Second
 
-// start starts t in front of the backend; with ssl, a router listens for
-// clients on an ssl endpoint too, and clients use that.
-func (t *target) start(e *env, ssl bool) (*running, error) {
-	if ssl && t.kind != kindRouter {
-		return nil, fmt.Errorf("%w: no ssl endpoint without a router", errNotApplicable)
+// start starts t in front of the backend; with transport ssl or ws, a
+// router listens for clients on such an endpoint too, and clients use that.
+func (t *target) start(e *env, transport string) (*running, error) {
+	if transport != "" && t.kind != kindRouter {
+		return nil, fmt.Errorf("%w: no %s endpoint without a router", errNotApplicable, transport)
 	}
 	switch t.kind {
 	case kindDirect:
@@ -139,7 +140,7 @@ func (t *target) start(e *env, ssl bool) (*running, error) {
 		if err != nil {
 			return nil, err
 		}
-		client, server, sslPort := ports[0], ports[1], ports[2]
+		client, server, extra := ports[0], ports[1], ports[2]
 		props := map[string]string{
 			"Glacier2.InstanceName":        instanceName,
 			"Glacier2.Client.Endpoints":    "tcp -h 127.0.0.1 -p " + strconv.Itoa(client),
@@ -147,8 +148,10 @@ func (t *target) start(e *env, ssl bool) (*running, error) {
 			"Glacier2.PermissionsVerifier": instanceName + "/NullPermissionsVerifier",
 			"Ice.PrintAdapterReady":        "1",
 		}
-		if ssl {
-			props["Glacier2.Client.Endpoints"] += " : ssl -h 127.0.0.1 -p " + strconv.Itoa(sslPort)
+		if transport != "" {
+			props["Glacier2.Client.Endpoints"] += " : " + transport + " -h 127.0.0.1 -p " + strconv.Itoa(extra)
+		}
+		if transport == "ssl" {
 			maps.Copy(props, e.tls.routerProps())
 		}
 		maps.Copy(props, e.routerProps)
@@ -165,8 +168,12 @@ func (t *target) start(e *env, ssl bool) (*running, error) {
 		if err == nil {
 			_, err = p.waitLine("Glacier2.Server ready", readyTimeout)
 		}
-		if err == nil && ssl {
-			return &running{addr: "127.0.0.1:" + strconv.Itoa(sslPort), tls: e.tls.client, routed: true, proc: p}, nil
+		if err == nil && transport != "" {
+			r := &running{addr: "127.0.0.1:" + strconv.Itoa(extra), ws: transport == "ws", routed: true, proc: p}
+			if transport == "ssl" {
+				r.tls = e.tls.client
+			}
+			return r, nil
 		}
 		if err == nil {
 			return &running{addr: "127.0.0.1:" + strconv.Itoa(client), routed: true, proc: p}, nil
