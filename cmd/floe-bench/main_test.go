@@ -87,8 +87,9 @@ func quick(t *testing.T, targets string) {
 		case c.Refused:
 			t.Errorf("%s on %s refused: %v", c.Target, c.Scenario, c.Errors)
 		case c.NotApplicable:
-			// The relay holds no session, nor an ssl endpoint.
-			if !strings.HasPrefix(c.Scenario, "idle-") {
+			// The relay holds no session, nor an ssl or ws endpoint.
+			sc, _ := findScenarios(c.Scenario)
+			if !strings.HasPrefix(c.Scenario, "idle-") && (len(sc) != 1 || sc[0].transport == "") {
 				t.Errorf("%s on %s not applicable: %s", c.Target, c.Scenario, c.Note)
 			}
 		case c.Median.Rate <= 0 || c.Median.RSSKB <= 0:

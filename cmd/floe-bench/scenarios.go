@@ -53,6 +53,17 @@ var allScenarios = []scenario{
 	twowayScenario(1, 1),
 	twowayScenario(16, 8),
 	twowayScenario(256, 1),
+	{
+		name:      "ws-twoway-16x8",
+		unit:      "req/s",
+		transport: "ws",
+		about: func(settings) string {
+			return "empty twoway calls over ws (as Ice for JavaScript sends them), 16 sessions × 8 in flight"
+		},
+		run: func(ctx context.Context, e *env, t *running) (result, error) {
+			return twoway(ctx, e, t, 16, 8, requestMessage("ping", ice.Normal, nil), 0)
+		},
+	},
 	iceTwowayScenario(16, 8),
 	iceTwowayScenario(256, 1),
 	{
