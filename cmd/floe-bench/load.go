@@ -441,17 +441,17 @@ func oneway(ctx context.Context, e *env, t *running, sessions int) (result, erro
 // set off a return meanwhile, so the ssl and ws scenarios wait past the
 // next one. Every target gets the same wait.
 const (
-	idleSettle        = 5 * time.Second
-	idleSettleLongest = 12 * time.Second
+	idleSettle     = 5 * time.Second
+	idleSettleLong = 12 * time.Second
 )
 
-// idleSettleLong is the ssl and ws scenarios' wait; a smoke test's few
+// settleAfterSlowOpening is the ssl and ws scenarios' wait; a smoke test's few
 // sessions open at once.
-func idleSettleLong(e *env) time.Duration {
+func settleAfterSlowOpening(e *env) time.Duration {
 	if e.cfg.quick {
 		return idleSettle
 	}
-	return idleSettleLongest
+	return idleSettleLong
 }
 
 // idle opens n sessions that then do nothing for settle, and reports the

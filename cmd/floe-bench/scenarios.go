@@ -111,7 +111,7 @@ var allScenarios = []scenario{
 				s.idle)
 		},
 		run: func(ctx context.Context, e *env, t *running) (result, error) {
-			return idle(ctx, e, t, e.cfg.idle, idleSettleLong(e))
+			return idle(ctx, e, t, e.cfg.idle, settleAfterSlowOpening(e))
 		},
 	},
 	{
@@ -122,7 +122,7 @@ var allScenarios = []scenario{
 			return fmt.Sprintf("idle-sessions over ws (WebSocket, as Ice for JavaScript in a browser): %d sessions", s.idle)
 		},
 		run: func(ctx context.Context, e *env, t *running) (result, error) {
-			return idle(ctx, e, t, e.cfg.idle, idleSettleLong(e))
+			return idle(ctx, e, t, e.cfg.idle, settleAfterSlowOpening(e))
 		},
 	},
 	{
