@@ -241,6 +241,9 @@ type twowayWorker struct {
 }
 
 func (tw *twowayWorker) run(phase *atomic.Int32) error {
+	if raw, err := tw.runRaw(phase); raw {
+		return err
+	}
 	for i := range tw.sent {
 		if err := tw.send(int32(i + 1)); err != nil {
 			return err
@@ -251,50 +254,67 @@ func (tw *twowayWorker) run(phase *atomic.Int32) error {
 		if err != nil {
 			return err
 		}
-		switch h.Type {
-		case ice.ValidateConnectionMsg:
-			continue // a heartbeat
-		case ice.ReplyMsg:
-		default:
-			return fmt.Errorf("unexpected %s message", h.Type)
+		id, send, err := tw.reply(h, body, phase)
+		if err != nil {
+			return err
 		}
-		if len(body) < 5 {
-			return errors.New("short reply")
-		}
-		id := int32(binary.LittleEndian.Uint32(body))
-		if id < 1 || int(id) > len(tw.sent) {
-			return fmt.Errorf("reply with unknown request id %d", id)
-		}
-		if ice.ReplyStatus(body[4]) != ice.ReplyOK {
-			rep, err := ice.ParseReply(body)
-			if err != nil {
+		if send {
+			if err := tw.send(id); err != nil {
 				return err
 			}
-			return replyError("request", rep)
-		}
-		if len(body) < tw.echo {
-			return fmt.Errorf("echo reply of %d bytes for a %d-byte payload", len(body), tw.echo)
-		}
-		tw.outstanding--
-		switch phase.Load() {
-		case phaseMeasure:
-			tw.count++
-			tw.bytes += int64(len(tw.msg) + h.Size)
-			tw.hist.record(time.Since(tw.sent[id-1]))
-		case phaseStop:
-			continue
-		}
-		if err := tw.send(id); err != nil {
-			return err
 		}
 	}
 	return nil
 }
 
-func (tw *twowayWorker) send(id int32) error {
+// reply takes one message from the connection: a reply is checked and
+// counted, and send says whether its slot (id) gets its next request.
+func (tw *twowayWorker) reply(h ice.Header, body []byte, phase *atomic.Int32) (id int32, send bool, err error) {
+	switch h.Type {
+	case ice.ValidateConnectionMsg:
+		return 0, false, nil // a heartbeat
+	case ice.ReplyMsg:
+	default:
+		return 0, false, fmt.Errorf("unexpected %s message", h.Type)
+	}
+	if len(body) < 5 {
+		return 0, false, errors.New("short reply")
+	}
+	id = int32(binary.LittleEndian.Uint32(body))
+	if id < 1 || int(id) > len(tw.sent) {
+		return 0, false, fmt.Errorf("reply with unknown request id %d", id)
+	}
+	if ice.ReplyStatus(body[4]) != ice.ReplyOK {
+		rep, err := ice.ParseReply(body)
+		if err != nil {
+			return 0, false, err
+		}
+		return 0, false, replyError("request", rep)
+	}
+	if len(body) < tw.echo {
+		return 0, false, fmt.Errorf("echo reply of %d bytes for a %d-byte payload", len(body), tw.echo)
+	}
+	tw.outstanding--
+	switch phase.Load() {
+	case phaseMeasure:
+		tw.count++
+		tw.bytes += int64(len(tw.msg) + h.Size)
+		tw.hist.record(time.Since(tw.sent[id-1]))
+	case phaseStop:
+		return id, false, nil
+	}
+	return id, true, nil
+}
+
+// stamp readies the slot's request (id) and notes when it is sent.
+func (tw *twowayWorker) stamp(id int32) []byte {
 	setRequestID(tw.msg, id)
 	tw.sent[id-1] = time.Now()
-	if _, err := tw.c.nc.Write(tw.msg); err != nil {
+	return tw.msg
+}
+
+func (tw *twowayWorker) send(id int32) error {
+	if _, err := tw.c.nc.Write(tw.stamp(id)); err != nil {
 		return err
 	}
 	tw.outstanding++
