@@ -49,21 +49,26 @@ func iceTwowayScenario(sessions, inflight int) scenario {
 	}
 }
 
+// transportTwowayScenario is the 16×8 load with clients on another
+// transport than tcp (routers only).
+func transportTwowayScenario(transport, about string) scenario {
+	return scenario{
+		name:      transport + "-twoway-16x8",
+		unit:      "req/s",
+		transport: transport,
+		about:     func(settings) string { return about },
+		run: func(ctx context.Context, e *env, t *running) (result, error) {
+			return twoway(ctx, e, t, 16, 8, requestMessage("ping", ice.Normal, nil), 0)
+		},
+	}
+}
+
 var allScenarios = []scenario{
 	twowayScenario(1, 1),
 	twowayScenario(16, 8),
 	twowayScenario(256, 1),
-	{
-		name:      "ws-twoway-16x8",
-		unit:      "req/s",
-		transport: "ws",
-		about: func(settings) string {
-			return "empty twoway calls over ws (as Ice for JavaScript sends them), 16 sessions × 8 in flight"
-		},
-		run: func(ctx context.Context, e *env, t *running) (result, error) {
-			return twoway(ctx, e, t, 16, 8, requestMessage("ping", ice.Normal, nil), 0)
-		},
-	},
+	transportTwowayScenario("ws", "empty twoway calls over ws (as Ice for JavaScript sends them), 16 sessions × 8 in flight"),
+	transportTwowayScenario("ssl", "empty twoway calls over ssl (TLS 1.3), 16 sessions × 8 in flight"),
 	iceTwowayScenario(16, 8),
 	iceTwowayScenario(256, 1),
 	{
