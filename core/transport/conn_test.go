@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -104,6 +105,23 @@ func request(id int32, payload []byte) *Message {
 	e.EndEncapsulation(m)
 	return MessageFrom(ice.AppendRequestMessage(nil, ice.RequestSpec{ID: id,
 		Identity: ice.Identity{Name: "hello"}, Operation: "echo", Params: e.Bytes()}))
+}
+
+// postBatch queues n requests of payload bytes on c as one batch, as a
+// reader goroutine does, flushes it, and returns the bytes of each.
+func postBatch(t *testing.T, c *Conn, n, payload int) [][]byte {
+	t.Helper()
+	var b Batch
+	var sent [][]byte
+	for i := range n {
+		m := request(int32(i+1), bytes.Repeat([]byte{byte(i)}, payload))
+		sent = append(sent, append([]byte(nil), m.Buf...))
+		if err := c.PostVia(&b, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b.Flush()
+	return sent
 }
 
 func TestRequestsAreMultiplexedAndMatched(t *testing.T) {

@@ -5,8 +5,12 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/binary"
 	"errors"
+	"io"
+	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -307,6 +311,93 @@ func TestSSLMessageSplitAcrossAParkRequestIsReadWhole(t *testing.T) {
 				if h.Type != ice.ReplyMsg || len(body) < len(payload) || !bytes.Equal(body[len(body)-len(payload):], payload) {
 					t.Fatalf("got a %s of %d bytes, want the echo of %d", h.Type, len(body), len(payload))
 				}
+			}
+		})
+	}
+}
+
+// recordCounter counts the TLS records read through it.
+type recordCounter struct {
+	net.Conn
+	mu      sync.Mutex
+	records int
+	hdr     []byte // a record header read in part
+	left    int    // bytes of the current record still to come
+}
+
+func (r *recordCounter) Read(p []byte) (int, error) {
+	n, err := r.Conn.Read(p)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for b := p[:n]; len(b) > 0; {
+		if r.left > 0 {
+			k := min(r.left, len(b))
+			r.left, b = r.left-k, b[k:]
+			continue
+		}
+		k := min(5-len(r.hdr), len(b))
+		r.hdr, b = append(r.hdr, b[:k]...), b[k:]
+		if len(r.hdr) == 5 {
+			r.records++
+			r.left = int(binary.BigEndian.Uint16(r.hdr[3:]))
+			r.hdr = r.hdr[:0]
+		}
+	}
+	return n, err
+}
+
+func (r *recordCounter) reset() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := r.records
+	r.records = 0
+	return n
+}
+
+// A batch of small messages leaves in one TLS record (one write and one
+// seal), not one per message; a batch over the coalescing bound may take
+// several.
+func TestSSLBatchOfMessagesGoesOutInOneRecord(t *testing.T) {
+	p := newPKI(t)
+	for _, tc := range []struct {
+		name      string
+		messages  int
+		payload   int
+		oneRecord bool
+	}{
+		{"one message", 1, 100, true},
+		{"eight small messages", 8, 100, true},
+		{"over the coalescing bound", 3, 8000, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			accepted := make(chan *Conn, 1)
+			l := sslListen(t, p.serverOpts(tls.NoClientCert), &echoHandler{}, accepted)
+			raw, err := net.Dial("tcp", hostPort(&l.Endpoint))
+			if err != nil {
+				t.Fatal(err)
+			}
+			counter := &recordCounter{Conn: raw}
+			tc2 := tls.Client(counter, &tls.Config{RootCAs: p.ca.Pool(), ServerName: "localhost"})
+			defer tc2.Close()
+			if _, _, err := readMessage(tc2); err != nil { // ValidateConnection
+				t.Fatal(err)
+			}
+			server := <-accepted
+			counter.reset()
+
+			want := bytes.Join(postBatch(t, server, tc.messages, tc.payload), nil)
+			got := make([]byte, len(want))
+			if _, err := io.ReadFull(tc2, got); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Fatal("the messages arrived changed")
+			}
+			switch n := counter.reset(); {
+			case tc.oneRecord && n != 1:
+				t.Errorf("%d records; want 1", n)
+			case !tc.oneRecord && n < 2:
+				t.Errorf("%d records for %d bytes; want more than one", n, len(want))
 			}
 		})
 	}

@@ -340,7 +340,9 @@ func (c *Conn) writeAllRaw(msgs []*Message) error {
 }
 
 // writeAllStream writes msgs to a connection without a socket of its own
-// (TLS, WebSocket) with one blocking write, and releases them.
+// (TLS, WebSocket), and releases them. A batch of small messages goes out
+// with one write: through TLS one record, not one per message (a
+// WebSocket connection keeps them separate messages: batchWriter).
 func (c *Conn) writeAllStream(msgs []*Message, bufs *net.Buffers) error {
 	*bufs = (*bufs)[:0]
 	n := 0
@@ -348,8 +350,21 @@ func (c *Conn) writeAllStream(msgs []*Message, bufs *net.Buffers) error {
 		*bufs = append(*bufs, m.Buf)
 		n += len(m.Buf)
 	}
-	w := *bufs // WriteTo consumes the slice it is called on
-	_, err := w.WriteTo(c.nc)
+	var err error
+	if bw, ok := c.nc.(batchWriter); ok {
+		err = bw.writeBatch(*bufs, n)
+	} else if len(msgs) > 1 && n <= coalesceBelow {
+		b := corkBufs.Get().(*[]byte)
+		for _, m := range msgs {
+			*b = append(*b, m.Buf...)
+		}
+		_, err = c.nc.Write(*b)
+		*b = (*b)[:0]
+		corkBufs.Put(b)
+	} else {
+		w := *bufs // WriteTo consumes the slice it is called on
+		_, err = w.WriteTo(c.nc)
+	}
 	for i, m := range msgs {
 		m.Release()
 		msgs[i] = nil
@@ -357,6 +372,11 @@ func (c *Conn) writeAllStream(msgs []*Message, bufs *net.Buffers) error {
 	clear(*bufs)
 	c.wrote(n)
 	return err
+}
+
+// batchWriter is a connection that sends a batch of messages itself.
+type batchWriter interface {
+	writeBatch(bufs [][]byte, size int) error
 }
 
 func (c *Conn) failWrite(err error) {

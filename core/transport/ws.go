@@ -125,7 +125,7 @@ func (t wsTransport) Accept(ctx context.Context, nc net.Conn, ep *ice.Endpoint, 
 		return nil, fmt.Errorf("%s: upgrade: %w", t.name(), ctx.Err())
 	}
 	_ = nc.SetDeadline(time.Time{})
-	c := newWSConn(wc, under)
+	c := newWSConn(wc, under, w.cork)
 	if tc, ok := nc.(*net.TCPConn); ok && !t.secure && !w.pipelined {
 		c.(*wsConn).tcp, c.(*wsConn).br = tc, br
 	}
@@ -219,6 +219,7 @@ type upgradeResponse struct {
 	// pipelined: the client sent bytes after its upgrade request before
 	// the response; the library keeps them where br cannot count them.
 	pipelined bool
+	cork      *corkWriter // set by Hijack
 }
 
 func (w *upgradeResponse) Header() http.Header { return w.header }
@@ -250,7 +251,65 @@ func (w *upgradeResponse) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		return nil, nil, w.err
 	}
 	w.pipelined = w.br.Buffered() > 0
-	return w.nc, bufio.NewReadWriter(w.br, bufio.NewWriterSize(w.nc, 4096)), nil
+	w.cork = &corkWriter{nc: w.nc}
+	return w.nc, bufio.NewReadWriter(w.br, bufio.NewWriterSize(w.cork, 4096)), nil
+}
+
+// corkWriter is what the WebSocket library writes an accepted connection's
+// frames through. The library flushes every message to the socket on its
+// own; while corked, the frames of a batch of messages gather here instead
+// and go out with one write (one system call, and on wss one TLS record)
+// when it is uncorked. Each Ice message stays its own binary message.
+type corkWriter struct {
+	nc       net.Conn
+	mu       sync.Mutex
+	corked   bool
+	buf      *[]byte
+	deadline time.Time // for the write that uncorks
+}
+
+var corkBufs = sync.Pool{New: func() any { b := make([]byte, 0, coalesceBelow+1024); return &b }}
+
+// Write takes one flush of the library's: while corked it gathers; else
+// it goes to the socket (a net.Conn's writes do not interleave).
+func (w *corkWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	if w.corked {
+		*w.buf = append(*w.buf, p...)
+		w.mu.Unlock()
+		return len(p), nil
+	}
+	w.mu.Unlock()
+	return w.nc.Write(p)
+}
+
+func (w *corkWriter) cork() {
+	w.mu.Lock()
+	w.corked = true
+	w.buf = corkBufs.Get().(*[]byte)
+	w.mu.Unlock()
+}
+
+// uncork writes what gathered, under the connection's write deadline, and
+// holds other writers (the library's pongs and close frame) until it is
+// out, so that no frame overtakes the batch.
+func (w *corkWriter) uncork() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.corked = false
+	b := w.buf
+	w.buf = nil
+	var err error
+	if len(*b) > 0 {
+		if !w.deadline.IsZero() {
+			_ = w.nc.SetWriteDeadline(w.deadline)
+			defer w.nc.SetWriteDeadline(time.Time{})
+		}
+		_, err = w.nc.Write(*b)
+	}
+	*b = (*b)[:0]
+	corkBufs.Put(b)
+	return err
 }
 
 // limitedReader is io.LimitedReader that can be lifted (n < 0) and tells
@@ -336,7 +395,7 @@ func (t wsTransport) Dial(ctx context.Context, ep *ice.Endpoint, opts *Options) 
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	return newWSConn(wc, under), nil
+	return newWSConn(wc, under, nil), nil
 }
 
 // wsConn is a WebSocket connection seen as the net.Conn the Ice connection
@@ -355,6 +414,9 @@ type wsConn struct {
 	// library's close handshake, which reads br from then on.
 	mu      sync.Mutex
 	closing bool
+	// cork, on an accepted connection, lets writeBatch send several
+	// messages with one write.
+	cork *corkWriter
 }
 
 // quietSocket is a connection whose reader can wait for the peer's next
@@ -389,8 +451,9 @@ func (c wssConn) ConnectionState() tls.ConnectionState {
 	return c.under.(*tls.Conn).ConnectionState()
 }
 
-func newWSConn(wc *websocket.Conn, under net.Conn) net.Conn {
-	c := &wsConn{Conn: websocket.NetConn(context.Background(), wc, websocket.MessageBinary), ws: wc, under: under}
+func newWSConn(wc *websocket.Conn, under net.Conn, cork *corkWriter) net.Conn {
+	c := &wsConn{Conn: websocket.NetConn(context.Background(), wc, websocket.MessageBinary), ws: wc, under: under,
+		cork: cork}
 	if _, ok := under.(*tls.Conn); ok {
 		return wssConn{c}
 	}
@@ -421,6 +484,40 @@ func (c *wsConn) Write(p []byte) (int, error) {
 		return 0, nil
 	}
 	return c.Conn.Write(p)
+}
+
+// SetWriteDeadline bounds the library's writes and the batch's.
+func (c *wsConn) SetWriteDeadline(t time.Time) error {
+	if c.cork != nil {
+		c.cork.mu.Lock()
+		c.cork.deadline = t
+		c.cork.mu.Unlock()
+	}
+	return c.Conn.SetWriteDeadline(t)
+}
+
+// writeBatch sends each of bufs as its own binary message; on an accepted
+// connection a batch of small ones goes to the socket with one write.
+func (c *wsConn) writeBatch(bufs [][]byte, size int) error {
+	if c.cork == nil || len(bufs) < 2 || size > coalesceBelow {
+		for _, b := range bufs {
+			if _, err := c.Write(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	c.cork.cork()
+	var err error
+	for _, b := range bufs {
+		if _, err = c.Write(b); err != nil {
+			break
+		}
+	}
+	if uerr := c.cork.uncork(); err == nil {
+		err = uerr
+	}
+	return err
 }
 
 // Close starts the close handshake (close frame with status 1000, then the

@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -811,4 +812,69 @@ func TestWSFramesPipelinedWithTheUpgradeAreRead(t *testing.T) {
 	}
 	c.writeFrame(true, opBinary, echoRequest(2, []byte("later")))
 	checkEcho(t, c.readMessage(), 2, []byte("later"))
+}
+
+// writeCounter counts the writes that reach the connection below it.
+type writeCounter struct {
+	net.Conn
+	mu     sync.Mutex
+	writes int
+}
+
+func (w *writeCounter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	w.writes++
+	w.mu.Unlock()
+	return w.Conn.Write(p)
+}
+
+func (w *writeCounter) count() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.writes
+}
+
+// A batch of small messages (what one read of a backend connection brought
+// for a client) leaves with one write to the socket, each message still its
+// own binary message; a batch over the coalescing bound is written message
+// by message.
+func TestWSBatchOfMessagesGoesOutInOneWrite(t *testing.T) {
+	for _, tc := range []struct {
+		name         string
+		messages     int
+		payload      int
+		oneWriteOnly bool
+	}{
+		{"one message", 1, 100, true},
+		{"eight small messages", 8, 100, true},
+		{"small messages up to the bound", 12, 1200, true},
+		{"over the coalescing bound", 3, 8000, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l, accepted := wsListenAccepted(t, ice.WSEndpoint, &Options{MessageSizeMax: 1 << 20})
+			c := open(t, l)
+			defer c.nc.Close()
+			server := <-accepted
+			cork := server.nc.(*wsConn).cork
+			counter := &writeCounter{}
+			cork.mu.Lock()
+			counter.Conn, cork.nc = cork.nc, counter
+			cork.mu.Unlock()
+
+			for i, w := range postBatch(t, server, tc.messages, tc.payload) {
+				if got := c.readMessage(); !bytes.Equal(got, w) {
+					t.Fatalf("message %d: got %d bytes, want request %d (%d bytes)", i, len(got), i+1, len(w))
+				}
+			}
+			switch n := counter.count(); {
+			case tc.oneWriteOnly && n != 1:
+				t.Errorf("%d writes to the socket; want 1", n)
+			case !tc.oneWriteOnly && n < tc.messages:
+				t.Errorf("%d writes to the socket for %d messages over the bound; want one each at least", n, tc.messages)
+			}
+			// The connection goes on: a request is answered.
+			c.writeFrame(true, opBinary, echoRequest(99, []byte("after")))
+			checkEcho(t, c.readMessage(), 99, []byte("after"))
+		})
+	}
 }
