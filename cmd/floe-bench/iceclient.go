@@ -50,7 +50,7 @@ const (
 func dialIce(ctx context.Context, addr string, tlsConf *tls.Config, ws bool, readBuffer int) (*iceConn, error) {
 	d := net.Dialer{KeepAlive: -1}
 	if ws {
-		return dialIceWS(ctx, addr, &d, readBuffer)
+		return dialIceWS(ctx, addr, &d, tlsConf, readBuffer)
 	}
 	nc, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
@@ -59,11 +59,16 @@ func dialIce(ctx context.Context, addr string, tlsConf *tls.Config, ws bool, rea
 	return startIce(ctx, nc, tlsConf, readBuffer)
 }
 
-// dialIceWS is dialIce over WebSocket: subprotocol ice.zeroc.com, each Ice
-// message a binary message, as Ice for JavaScript sends them.
-func dialIceWS(ctx context.Context, addr string, d *net.Dialer, readBuffer int) (*iceConn, error) {
-	hc := &http.Client{Transport: &http.Transport{DialContext: d.DialContext}}
-	wc, _, err := websocket.Dial(ctx, "ws://"+addr+"/", &websocket.DialOptions{HTTPClient: hc,
+// dialIceWS is dialIce over WebSocket (wss with tlsConf): subprotocol
+// ice.zeroc.com, each Ice message a binary message, as Ice for JavaScript
+// sends them.
+func dialIceWS(ctx context.Context, addr string, d *net.Dialer, tlsConf *tls.Config, readBuffer int) (*iceConn, error) {
+	hc := &http.Client{Transport: &http.Transport{DialContext: d.DialContext, TLSClientConfig: tlsConf}}
+	scheme := "ws://"
+	if tlsConf != nil {
+		scheme = "wss://"
+	}
+	wc, _, err := websocket.Dial(ctx, scheme+addr+"/", &websocket.DialOptions{HTTPClient: hc,
 		Subprotocols: []string{"ice.zeroc.com"}})
 	if err != nil {
 		return nil, fmt.Errorf("ws upgrade: %w", err)

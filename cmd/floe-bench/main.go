@@ -81,7 +81,7 @@ type env struct {
 	backendProxy *ice.Proxy
 	routerProps  map[string]string // on top of each router's own
 	fileLimit    uint64            // open files, for the bench and what it starts
-	tls          *benchTLS         // for the ssl scenarios
+	tls          *benchTLS         // for the ssl and wss scenarios
 	backendPID   int
 	log          io.Writer
 }
@@ -251,7 +251,7 @@ func bench(ctx context.Context, cfg settings, log io.Writer) (*report, error) {
 		e.routerProps["Ice.MessageSizeMax"] = strconv.Itoa(kb)
 	}
 
-	if slices.ContainsFunc(scens, func(sc scenario) bool { return sc.transport == "ssl" }) {
+	if slices.ContainsFunc(scens, func(sc scenario) bool { return sc.transport == "ssl" || sc.transport == "wss" }) {
 		if e.tls, err = newBenchTLS(); err != nil {
 			return nil, err
 		}

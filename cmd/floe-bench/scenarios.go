@@ -13,8 +13,8 @@ import (
 type scenario struct {
 	name string
 	unit string // what the rate counts, per second
-	// transport is how clients reach a router when not tcp: "ssl" or
-	// "ws" (not applicable to direct and relay).
+	// transport is how clients reach a router when not tcp: "ssl", "ws"
+	// or "wss" (not applicable to direct and relay).
 	transport string
 	about     func(settings) string
 	run       func(context.Context, *env, *running) (result, error)
@@ -63,6 +63,23 @@ func transportTwowayScenario(transport, about string) scenario {
 	}
 }
 
+// idleOverScenario is idle-sessions with clients on another transport than
+// tcp (routers only). RSS is read after settleAfterSlowOpening: a burst of
+// handshakes leaves memory floe returns only at its next release.
+func idleOverScenario(transport, over string) scenario {
+	return scenario{
+		name:      "idle-" + transport + "-sessions",
+		unit:      "sessions/s",
+		transport: transport,
+		about: func(s settings) string {
+			return fmt.Sprintf("idle-sessions over %s: %d sessions", over, s.idle)
+		},
+		run: func(ctx context.Context, e *env, t *running) (result, error) {
+			return idle(ctx, e, t, e.cfg.idle, settleAfterSlowOpening(e))
+		},
+	}
+}
+
 var allScenarios = []scenario{
 	twowayScenario(1, 1),
 	twowayScenario(16, 8),
@@ -107,29 +124,9 @@ var allScenarios = []scenario{
 			return idle(ctx, e, t, e.cfg.idle, idleSettle)
 		},
 	},
-	{
-		name:      "idle-ssl-sessions",
-		unit:      "sessions/s",
-		transport: "ssl",
-		about: func(s settings) string {
-			return fmt.Sprintf("idle-sessions over ssl (TLS 1.3, ECDSA P-256 certificate, no client certificate): %d sessions",
-				s.idle)
-		},
-		run: func(ctx context.Context, e *env, t *running) (result, error) {
-			return idle(ctx, e, t, e.cfg.idle, settleAfterSlowOpening(e))
-		},
-	},
-	{
-		name:      "idle-ws-sessions",
-		unit:      "sessions/s",
-		transport: "ws",
-		about: func(s settings) string {
-			return fmt.Sprintf("idle-sessions over ws (WebSocket, as Ice for JavaScript in a browser): %d sessions", s.idle)
-		},
-		run: func(ctx context.Context, e *env, t *running) (result, error) {
-			return idle(ctx, e, t, e.cfg.idle, settleAfterSlowOpening(e))
-		},
-	},
+	idleOverScenario("ssl", "ssl (TLS 1.3, ECDSA P-256 certificate, no client certificate)"),
+	idleOverScenario("ws", "ws (WebSocket, as Ice for JavaScript in a browser)"),
+	idleOverScenario("wss", "wss (WebSocket over TLS 1.3, as Ice for JavaScript on an https page)"),
 	{
 		name: "session-setup",
 		unit: "sessions/s",

@@ -151,7 +151,8 @@ func (t *target) start(e *env, transport string) (*running, error) {
 		if transport != "" {
 			props["Glacier2.Client.Endpoints"] += " : " + transport + " -h 127.0.0.1 -p " + strconv.Itoa(extra)
 		}
-		if transport == "ssl" {
+		secure := transport == "ssl" || transport == "wss"
+		if secure {
 			maps.Copy(props, e.tls.routerProps())
 		}
 		maps.Copy(props, e.routerProps)
@@ -169,8 +170,9 @@ func (t *target) start(e *env, transport string) (*running, error) {
 			_, err = p.waitLine("Glacier2.Server ready", readyTimeout)
 		}
 		if err == nil && transport != "" {
-			r := &running{addr: "127.0.0.1:" + strconv.Itoa(extra), ws: transport == "ws", routed: true, proc: p}
-			if transport == "ssl" {
+			r := &running{addr: "127.0.0.1:" + strconv.Itoa(extra), ws: transport == "ws" || transport == "wss",
+				routed: true, proc: p}
+			if secure {
 				r.tls = e.tls.client
 			}
 			return r, nil
