@@ -172,9 +172,9 @@ func (c *Conn) quietLocked() bool {
 	return len(c.pending) == 0 && !c.writing && len(c.queue) == 0 && c.dispatches.Load() == 0
 }
 
-// waitQuietly is how the reader of a ws connection waits for the next
-// message: on the socket, where the sweep's deadline can wake it, and not
-// inside the WebSocket library, where a read deadline closes the
+// waitQuietly is how the reader of a ws or wss connection waits for the
+// next message: on the socket, where the sweep's deadline can wake it, and
+// not inside the WebSocket library, where a read deadline closes the
 // connection. Woken by the sweep on a quiet connection, it parks and
 // reports parked.
 func (c *Conn) waitQuietly() (parked bool, err error) {
@@ -188,11 +188,7 @@ func (c *Conn) waitQuietly() (parked bool, err error) {
 		c.mu.Lock()
 		c.waitingQuietly = true
 		c.mu.Unlock()
-		err := c.sock.Read(func(fd uintptr) bool {
-			var b [1]byte
-			_, _, err := unix.Recvfrom(int(fd), b[:], unix.MSG_PEEK|unix.MSG_DONTWAIT)
-			return err != unix.EAGAIN
-		})
+		err := c.waiter.awaitInput(c.sock)
 		// Before the library reads again, the sweep's deadline is gone,
 		// and no new one can come.
 		c.mu.Lock()

@@ -13,11 +13,13 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/coder/websocket"
 
 	"github.com/floe-router/floe/core/ice"
+	"golang.org/x/sys/unix"
 )
 
 // The ws and wss transports: Ice over WebSocket (RFC 6455), as Ice 3.7's
@@ -108,7 +110,15 @@ func (t wsTransport) Accept(ctx context.Context, nc net.Conn, ep *ice.Endpoint, 
 		return nil, fmt.Errorf("%s: upgrade refused: %w", t.name(), err)
 	}
 
-	w := &upgradeResponse{nc: under, br: br, header: http.Header{}}
+	// The library reads the connection it hijacks, through br: on wss,
+	// through a recordWaiter.
+	var records *recordWaiter
+	hijacked := under
+	if t.secure {
+		records = newRecordWaiter(under.(*tls.Conn))
+		hijacked = records
+	}
+	w := &upgradeResponse{nc: hijacked, br: br, header: http.Header{}}
 	wc, err := websocket.Accept(w, req, &websocket.AcceptOptions{
 		Subprotocols:       []string{iceProtocol},
 		InsecureSkipVerify: true, // no Origin check, as Ice
@@ -126,8 +136,9 @@ func (t wsTransport) Accept(ctx context.Context, nc net.Conn, ep *ice.Endpoint, 
 	}
 	_ = nc.SetDeadline(time.Time{})
 	c := newWSConn(wc, under, w.cork)
-	if tc, ok := nc.(*net.TCPConn); ok && !t.secure && !w.pipelined {
-		c.(*wsConn).tcp, c.(*wsConn).br = tc, br
+	if tc, ok := nc.(*net.TCPConn); ok && !w.pipelined {
+		ws := c.(wsUnwrapper).unwrap()
+		ws.tcp, ws.br, ws.records = tc, br, records
 	}
 	return c, nil
 }
@@ -405,11 +416,13 @@ type wsConn struct {
 	ws       *websocket.Conn
 	under    net.Conn // the TCP or TLS connection below
 	once     sync.Once
-	// tcp and br, set on an accepted plain ws connection, are its socket
-	// and the buffer the library reads the socket through: with br empty,
-	// whatever the peer says next arrives on the socket (quietSocket).
-	tcp *net.TCPConn
-	br  *bufio.Reader
+	// tcp and br, set on an accepted connection, are its socket and the
+	// buffer the library reads the connection through: with br empty (and
+	// on wss, records empty), whatever the peer says next arrives on the
+	// socket (quietSocket).
+	tcp     *net.TCPConn
+	br      *bufio.Reader
+	records *recordWaiter // wss
 	// closing is set (under mu) before Close hands the connection to the
 	// library's close handshake, which reads br from then on.
 	mu      sync.Mutex
@@ -423,11 +436,14 @@ type wsConn struct {
 // bytes on the socket itself, and park meanwhile.
 type quietSocket interface {
 	// socket is the TCP connection below, or nil when bytes may wait
-	// where the socket does not show them (wss: TLS records).
+	// where the socket does not show them.
 	socket() *net.TCPConn
 	// buffered is how many bytes were read from the socket ahead of the
 	// reader; not open once the connection is closing.
 	buffered() (n int, open bool)
+	// awaitInput returns once the peer's next bytes can be read, or with
+	// the error of the socket's read deadline; sock is the socket's.
+	awaitInput(sock syscall.RawConn) error
 }
 
 func (c *wsConn) socket() *net.TCPConn { return c.tcp }
@@ -438,7 +454,108 @@ func (c *wsConn) buffered() (int, bool) {
 	if c.closing {
 		return 0, false
 	}
-	return c.br.Buffered(), true
+	n := c.br.Buffered()
+	if c.records != nil {
+		n += c.records.buffered()
+	}
+	return n, true
+}
+
+// awaitInput waits on the socket without reading (ws), or, on wss, reads
+// the next record's bytes into records: TLS may hold a whole record that
+// the socket no longer shows, and a TLS read that runs into the deadline
+// had none left to decrypt (the timeout is not sticky), so after it
+// whatever comes next shows on the socket, where the parker waits.
+func (c *wsConn) awaitInput(sock syscall.RawConn) error {
+	if c.records != nil {
+		return c.records.wait()
+	}
+	return sock.Read(func(fd uintptr) bool {
+		var b [1]byte
+		_, _, err := unix.Recvfrom(int(fd), b[:], unix.MSG_PEEK|unix.MSG_DONTWAIT)
+		return err != unix.EAGAIN
+	})
+}
+
+// wsUnwrapper is wsConn, or wssConn around it.
+type wsUnwrapper interface{ unwrap() *wsConn }
+
+func (c *wsConn) unwrap() *wsConn { return c }
+
+// recordWaiter is the TLS connection the WebSocket library of an accepted
+// wss connection hijacks, and reads through: the reader waiting between messages reads the next
+// bytes itself (wait), with the sweep's deadline able to interrupt it, and
+// the library gets them first. A library read during a wait (the close
+// handshake's, after Close) waits for it, so that the peer's close frame
+// reaches the library whichever of the two read it off the socket.
+type recordWaiter struct {
+	*tls.Conn
+	mu      sync.Mutex
+	waited  sync.Cond // a wait ended
+	waiting bool
+	held    *[]byte // read by wait, not yet by the library
+	off     int
+}
+
+var recordBufs = sync.Pool{New: func() any { b := make([]byte, 4096); return &b }}
+
+func (r *recordWaiter) Read(p []byte) (int, error) {
+	r.mu.Lock()
+	for r.waiting {
+		r.waited.Wait()
+	}
+	if r.held != nil {
+		n := copy(p, (*r.held)[r.off:])
+		r.off += n
+		if r.off == len(*r.held) {
+			r.release()
+		}
+		r.mu.Unlock()
+		return n, nil
+	}
+	r.mu.Unlock()
+	return r.Conn.Read(p)
+}
+
+func newRecordWaiter(tc *tls.Conn) *recordWaiter {
+	r := &recordWaiter{Conn: tc}
+	r.waited.L = &r.mu
+	return r
+}
+
+func (r *recordWaiter) buffered() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.held == nil {
+		return 0
+	}
+	return len(*r.held) - r.off
+}
+
+// wait reads what the peer sends next and holds it for the library.
+func (r *recordWaiter) wait() error {
+	r.mu.Lock()
+	r.waiting = true
+	r.mu.Unlock()
+	b := recordBufs.Get().(*[]byte)
+	*b = (*b)[:cap(*b)]
+	n, err := r.Conn.Read(*b)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.waiting = false
+	r.waited.Broadcast()
+	if n == 0 {
+		recordBufs.Put(b)
+		return err
+	}
+	*b = (*b)[:n]
+	r.held, r.off = b, 0
+	return nil // an error after data comes again with the next read
+}
+
+func (r *recordWaiter) release() {
+	recordBufs.Put(r.held)
+	r.held, r.off = nil, 0
 }
 
 // wssConn adds the TLS state of the connection below, so that Conn.TLSState

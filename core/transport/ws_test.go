@@ -89,9 +89,18 @@ func upgradeRequest(resource string, headers ...string) string {
 // server's HTTP response.
 func wsDial(t *testing.T, l *Listener, request string) (*wsClient, *http.Response) {
 	t.Helper()
+	return wsDialTLS(t, l, request, nil)
+}
+
+// wsDialTLS is wsDial over TLS with tlsConf (wss) when it is not nil.
+func wsDialTLS(t *testing.T, l *Listener, request string, tlsConf *tls.Config) (*wsClient, *http.Response) {
+	t.Helper()
 	nc, err := net.Dial("tcp", l.Addr().String())
 	if err != nil {
 		t.Fatal(err)
+	}
+	if tlsConf != nil {
+		nc = tls.Client(nc, tlsConf)
 	}
 	t.Cleanup(func() { nc.Close() })
 	_ = nc.SetDeadline(time.Now().Add(10 * time.Second))
@@ -110,7 +119,13 @@ func wsDial(t *testing.T, l *Listener, request string) (*wsClient, *http.Respons
 // ValidateConnection.
 func open(t *testing.T, l *Listener) *wsClient {
 	t.Helper()
-	c, resp := wsDial(t, l, upgradeRequest("/ice"))
+	return openTLS(t, l, nil)
+}
+
+// openTLS is open over TLS with tlsConf (wss) when it is not nil.
+func openTLS(t *testing.T, l *Listener, tlsConf *tls.Config) *wsClient {
+	t.Helper()
+	c, resp := wsDialTLS(t, l, upgradeRequest("/ice"), tlsConf)
 	if resp.StatusCode != http.StatusSwitchingProtocols {
 		t.Fatalf("upgrade answered %s", resp.Status)
 	}
@@ -735,11 +750,32 @@ func TestWSDialBoundedByEndpointTimeout(t *testing.T) {
 // it: a request, a ping, a message that then stalls half-way (read whole,
 // without parking in the middle), a close.
 func TestWSIdleConnectionParks(t *testing.T) {
-	opts := &Options{MessageSizeMax: 1 << 20, ParkIdleAfter: 100 * time.Millisecond}
-	l, accepted := wsListenAccepted(t, ice.WSEndpoint, opts)
-	c := open(t, l)
-	server := <-accepted
-	_ = c.nc.SetDeadline(time.Now().Add(20 * time.Second))
+	ca := testcert.NewAuthority(t, "ws test CA")
+	cert := ca.Server(t, "router").TLS()
+	for _, tc := range []struct {
+		name   string
+		typ    int16
+		server *tls.Config
+		client *tls.Config
+	}{
+		{"ws", ice.WSEndpoint, nil, nil},
+		// On wss the reader waits by reading the next record itself,
+		// which it then hands to the library.
+		{"wss", ice.WSSEndpoint, &tls.Config{Certificates: []tls.Certificate{cert}},
+			&tls.Config{RootCAs: ca.Pool(), ServerName: "localhost"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			opts := &Options{MessageSizeMax: 1 << 20, ParkIdleAfter: 100 * time.Millisecond, TLS: tc.server}
+			l, accepted := wsListenAccepted(t, tc.typ, opts)
+			c := openTLS(t, l, tc.client)
+			server := <-accepted
+			_ = c.nc.SetDeadline(time.Now().Add(20 * time.Second))
+			idleConnectionParks(t, c, server)
+		})
+	}
+}
+
+func idleConnectionParks(t *testing.T, c *wsClient, server *Conn) {
 
 	waitParks(t, server, 0)
 	c.writeFrame(true, opBinary, echoRequest(1, []byte("wake")))
@@ -875,6 +911,56 @@ func TestWSBatchOfMessagesGoesOutInOneWrite(t *testing.T) {
 			// The connection goes on: a request is answered.
 			c.writeFrame(true, opBinary, echoRequest(99, []byte("after")))
 			checkEcho(t, c.readMessage(), 99, []byte("after"))
+		})
+	}
+}
+
+// On wss the reader waiting between messages reads the next record itself.
+// A close, whichever side starts it, still completes at once: the peer's
+// close frame reaches the library's close handshake even when the waiting
+// reader took it off the socket (the library would otherwise give up on it
+// after 5 s).
+func TestWSSCloseWhileTheReaderWaits(t *testing.T) {
+	ca := testcert.NewAuthority(t, "ws test CA")
+	opts := &Options{MessageSizeMax: 1 << 20, ParkIdleAfter: time.Hour,
+		TLS: &tls.Config{Certificates: []tls.Certificate{ca.Server(t, "router").TLS()}}}
+	client := &tls.Config{RootCAs: ca.Pool(), ServerName: "localhost"}
+	const prompt = 2 * time.Second
+
+	for _, tc := range []struct {
+		name  string
+		close func(t *testing.T, c *wsClient, server *Conn)
+		code  uint16 // the close frame's status floe must send
+	}{
+		{"peer closes", func(t *testing.T, c *wsClient, _ *Conn) {
+			c.writeFrame(true, opClose, []byte{0x03, 0xE8})
+		}, 1000},
+		// Abort hands the connection to the library's close handshake at
+		// once, while the reader still waits.
+		{"floe aborts", func(t *testing.T, _ *wsClient, server *Conn) { server.Abort(nil) }, 0},
+		{"floe closes", func(t *testing.T, c *wsClient, server *Conn) {
+			go func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				server.Close(ctx)
+			}()
+			if msg := c.readMessage(); msg[8] != byte(ice.CloseConnectionMsg) {
+				t.Fatalf("got message type %d; want CloseConnection", msg[8])
+			}
+			c.writeFrame(true, opClose, []byte{0x03, 0xE8})
+		}, 1000},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l, accepted := wsListenAccepted(t, ice.WSSEndpoint, opts)
+			c := openTLS(t, l, client)
+			server := <-accepted
+			time.Sleep(50 * time.Millisecond) // the reader is waiting
+			start := time.Now()
+			tc.close(t, c, server)
+			c.expectClosed(tc.code)
+			if d := time.Since(start); d > prompt {
+				t.Errorf("closed after %s", d)
+			}
 		})
 	}
 }

@@ -29,6 +29,8 @@ import (
 //     refuses it.
 //   - ws-python-callbacks: the Python client (Ice's C++ WebSocket transport)
 //     through a ws client endpoint, callbacks included.
+//   - ws-python-idle, wss-python-idle: a session quiet long enough for floe
+//     to park its reader, and one calling all along, over ws and wss.
 //   - ws-backend, wss-backend: the router dials a backend that listens on ws
 //     (wss), so the router's own WebSocket client meets Ice's WebSocket
 //     server.
@@ -86,6 +88,19 @@ func init() {
 			hello, _ := server(t, "A")
 			r := e.wsRouter(t, "ws", props{"Glacier2.PermissionsVerifier": nullVerifier})
 			res := client(t, r, "idle", "--hello", hello, "--idle", "2.5")
+			res.want(t, "idle.sayHello", "Hello idle from hello-A")
+			res.want(t, "idle.sayHelloAfterIdle", "Hello idle from hello-A")
+			res.want(t, "active.errors", []any{})
+		}},
+		// The same over wss, where the parked reader waited by reading the
+		// next TLS record itself.
+		scenario{"wss-python-idle", func(t *testing.T, e *env) {
+			pki := newSSLPKI(t)
+			hello, _ := server(t, "A")
+			p := pki.iceSSL(&pki.router)
+			maps.Copy(p, props{"IceSSL.VerifyPeer": "0", "Glacier2.PermissionsVerifier": nullVerifier})
+			r := e.wsRouter(t, "wss", p)
+			res := sslClient(t, r.proxy, "idle", pki.iceSSL(&pki.alice), "--hello", hello, "--idle", "2.5")
 			res.want(t, "idle.sayHello", "Hello idle from hello-A")
 			res.want(t, "idle.sayHelloAfterIdle", "Hello idle from hello-A")
 			res.want(t, "active.errors", []any{})
