@@ -86,6 +86,7 @@ var allScenarios = []scenario{
 	twowayScenario(256, 1),
 	transportTwowayScenario("ws", "empty twoway calls over ws (as Ice for JavaScript sends them), 16 sessions × 8 in flight"),
 	transportTwowayScenario("ssl", "empty twoway calls over ssl (TLS 1.3), 16 sessions × 8 in flight"),
+	transportTwowayScenario("wss", "empty twoway calls over wss (WebSocket over TLS 1.3), 16 sessions × 8 in flight"),
 	iceTwowayScenario(16, 8),
 	iceTwowayScenario(256, 1),
 	{
