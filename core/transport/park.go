@@ -17,12 +17,11 @@ import (
 // that goroutine's stack, the largest part of an idle connection's
 // memory); one process-wide goroutine waits in epoll for any parked socket
 // to become readable and starts its reader again. Busy connections never
-// park, so the request path pays nothing for it. Plain TCP, TLS and ws
-// connections park. A ws reader waits for each message on the socket
-// (waitQuietly), and only there does the sweep wake it, since the WebSocket
-// library closes a connection whose read runs into a deadline. A wss
-// connection keeps its reader: TLS records read ahead would not show on the
-// socket.
+// park, so the request path pays nothing for it. Plain TCP, TLS, ws and
+// wss connections park. A ws or wss reader waits for each message outside
+// the WebSocket library (waitQuietly: on the socket, or on wss by reading
+// the next TLS record itself), and only there does the sweep wake it,
+// since the library closes a connection whose read runs into a deadline.
 //
 // The same sweep probes plain TCP connections that are idle but cannot park
 // (busy, or not allowed to): their reader reads once more. A reader waits

@@ -483,11 +483,12 @@ type wsUnwrapper interface{ unwrap() *wsConn }
 func (c *wsConn) unwrap() *wsConn { return c }
 
 // recordWaiter is the TLS connection the WebSocket library of an accepted
-// wss connection hijacks, and reads through: the reader waiting between messages reads the next
-// bytes itself (wait), with the sweep's deadline able to interrupt it, and
-// the library gets them first. A library read during a wait (the close
-// handshake's, after Close) waits for it, so that the peer's close frame
-// reaches the library whichever of the two read it off the socket.
+// wss connection hijacks and reads through. The reader waiting between
+// messages reads the next bytes itself (wait), where the sweep's deadline
+// may interrupt it, and the library gets them first. A library read during
+// a wait (the close handshake's, after Close) waits for it, so that the
+// peer's close frame reaches the library whichever of the two took it off
+// the socket.
 type recordWaiter struct {
 	*tls.Conn
 	mu      sync.Mutex
@@ -498,6 +499,12 @@ type recordWaiter struct {
 }
 
 var recordBufs = sync.Pool{New: func() any { b := make([]byte, 4096); return &b }}
+
+func newRecordWaiter(tc *tls.Conn) *recordWaiter {
+	r := &recordWaiter{Conn: tc}
+	r.waited.L = &r.mu
+	return r
+}
 
 func (r *recordWaiter) Read(p []byte) (int, error) {
 	r.mu.Lock()
@@ -515,12 +522,6 @@ func (r *recordWaiter) Read(p []byte) (int, error) {
 	}
 	r.mu.Unlock()
 	return r.Conn.Read(p)
-}
-
-func newRecordWaiter(tc *tls.Conn) *recordWaiter {
-	r := &recordWaiter{Conn: tc}
-	r.waited.L = &r.mu
-	return r
 }
 
 func (r *recordWaiter) buffered() int {
