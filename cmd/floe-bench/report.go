@@ -279,7 +279,10 @@ func (r *report) compare(f, vs, direct cell) (ratio, bool) {
 		cpu = append(cpu, div(a.CPUPer100k, b.CPUPer100k))
 		rss = append(rss, div(float64(a.RSSKB), float64(b.RSSKB)))
 		perSess = append(perSess, div(a.RSSPerSessionKB, b.RSSPerSessionKB))
-		if d, ok := dr[run]; ok && d.P50us > 0 && !direct.Refused {
+		// Under a saturating load a hop may show a lower p50 than direct
+		// calls, which queue at the backend instead: then neither added
+		// anything to compare.
+		if d, ok := dr[run]; ok && d.P50us > 0 && !direct.Refused && a.P50us > d.P50us && b.P50us > d.P50us {
 			added = append(added, div(a.P50us-d.P50us, b.P50us-d.P50us))
 		}
 	}
