@@ -172,9 +172,9 @@ func (c *Conn) quietLocked() bool {
 }
 
 // waitQuietly is how the reader of a ws or wss connection waits for the
-// next message: on the socket, where the sweep's deadline can wake it, and
-// not inside the WebSocket library, where a read deadline closes the
-// connection. Woken by the sweep on a quiet connection, it parks and
+// next message: outside the WebSocket library (quietSocket.awaitInput),
+// where the sweep's deadline can wake it, and not inside it, where a read
+// deadline closes the connection. Woken by the sweep on a quiet connection, it parks and
 // reports parked.
 func (c *Conn) waitQuietly() (parked bool, err error) {
 	for {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"runtime"
+	"sync"
 	"syscall"
 	"time"
 
@@ -354,13 +355,13 @@ func (c *Conn) writeAllStream(msgs []*Message, bufs *net.Buffers) error {
 	if bw, ok := c.nc.(batchWriter); ok {
 		err = bw.writeBatch(*bufs, n)
 	} else if len(msgs) > 1 && n <= coalesceBelow {
-		b := corkBufs.Get().(*[]byte)
+		b := batchBufs.Get().(*[]byte)
 		for _, m := range msgs {
 			*b = append(*b, m.Buf...)
 		}
 		_, err = c.nc.Write(*b)
 		*b = (*b)[:0]
-		corkBufs.Put(b)
+		batchBufs.Put(b)
 	} else {
 		w := *bufs // WriteTo consumes the slice it is called on
 		_, err = w.WriteTo(c.nc)
@@ -378,6 +379,10 @@ func (c *Conn) writeAllStream(msgs []*Message, bufs *net.Buffers) error {
 type batchWriter interface {
 	writeBatch(bufs [][]byte, size int) error
 }
+
+// batchBufs hold a batch of small messages joined for one write (TLS) or
+// the frames of one (the ws cork).
+var batchBufs = sync.Pool{New: func() any { b := make([]byte, 0, coalesceBelow+1024); return &b }}
 
 func (c *Conn) failWrite(err error) {
 	var ne net.Error

@@ -279,8 +279,6 @@ type corkWriter struct {
 	deadline time.Time // for the write that uncorks
 }
 
-var corkBufs = sync.Pool{New: func() any { b := make([]byte, 0, coalesceBelow+1024); return &b }}
-
 // Write takes one flush of the library's: while corked it gathers; else
 // it goes to the socket (a net.Conn's writes do not interleave).
 func (w *corkWriter) Write(p []byte) (int, error) {
@@ -297,7 +295,7 @@ func (w *corkWriter) Write(p []byte) (int, error) {
 func (w *corkWriter) cork() {
 	w.mu.Lock()
 	w.corked = true
-	w.buf = corkBufs.Get().(*[]byte)
+	w.buf = batchBufs.Get().(*[]byte)
 	w.mu.Unlock()
 }
 
@@ -319,7 +317,7 @@ func (w *corkWriter) uncork() error {
 		_, err = w.nc.Write(*b)
 	}
 	*b = (*b)[:0]
-	corkBufs.Put(b)
+	batchBufs.Put(b)
 	return err
 }
 
