@@ -59,7 +59,8 @@ type Options struct {
 	// MessageSizeMax is the largest message accepted, header included.
 	MessageSizeMax int
 	// MaxQueuedBytes bounds the write queue: Send waits while more than this
-	// is queued. Default 4 MiB.
+	// is queued, each message counted with what it holds beyond its bytes
+	// (messageOverhead). Default 4 MiB.
 	MaxQueuedBytes int
 	// WriteTimeout closes a connection whose write cannot progress for this
 	// long; zero means no limit.
@@ -121,18 +122,21 @@ type Conn struct {
 	// Endpoint is the endpoint a dialled connection was made to.
 	Endpoint ice.Endpoint
 
-	mu      sync.Mutex
-	cond    sync.Cond
-	queue   []*Message
-	spare   []*Message // a drained queue's array, reused
-	queued  int
-	writing bool
-	state   connState
-	err     error
-	nextID  int32
-	pending map[int32]pendingCall
-	done    chan struct{}
-	monitor *Monitor
+	mu     sync.Mutex
+	cond   sync.Cond
+	queue  []*Message
+	spare  []*Message // a drained queue's array, reused
+	queued int        // bytes queued and not yet written
+	// queuedMsgs is how many messages hold those bytes: the bound counts
+	// what each one holds beyond its bytes too (messageOverhead).
+	queuedMsgs int
+	writing    bool
+	state      connState
+	err        error
+	nextID     int32
+	pending    map[int32]pendingCall
+	done       chan struct{}
+	monitor    *Monitor
 
 	// raw is the socket of a plain TCP connection, for non-blocking
 	// writes and chunked reads; nil for TLS and WebSocket connections.
@@ -406,7 +410,7 @@ func (c *Conn) fail(err error) {
 	c.pending = nil
 	queue := c.queue
 	c.queue = nil
-	c.queued = 0
+	c.queued, c.queuedMsgs = 0, 0
 	mon := c.monitor
 	c.cond.Broadcast()
 	c.mu.Unlock()

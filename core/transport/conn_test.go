@@ -260,55 +260,80 @@ func TestPendingRequestsFailWhenConnectionIsLost(t *testing.T) {
 	}
 }
 
-func TestBackPressureBoundsTheWriteQueue(t *testing.T) {
-	// A peer that never reads: Send must block once the queue is full,
-	// rather than buffer without limit, and unblock when the connection dies.
+// dialSilentPeer dials a peer that sends ValidateConnection and then never
+// reads, with small socket buffers, so that what c sends stays queued.
+func dialSilentPeer(t *testing.T, opts *Options) *Conn {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
+	t.Cleanup(func() { ln.Close() })
 	accepted := make(chan net.Conn, 1)
 	go func() {
 		nc, _ := ln.Accept()
+		_ = nc.(*net.TCPConn).SetReadBuffer(16 << 10)
 		_, _ = nc.Write(ice.ValidateConnectionMessage)
 		accepted <- nc
 	}()
 	addr := ln.Addr().(*net.TCPAddr)
-	opts := &Options{MessageSizeMax: 1 << 20, MaxQueuedBytes: 64 << 10}
 	c, err := Dial(context.Background(), ice.Endpoint{Type: ice.TCPEndpoint, Host: "127.0.0.1", Port: int32(addr.Port)}, opts, &echoHandler{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	_ = c.NetConn().(*net.TCPConn).SetWriteBuffer(16 << 10)
 	peer := <-accepted
-	defer peer.Close()
-	blocked := make(chan int, 1)
-	go func() {
-		sent := 0
-		for i := 0; i < 10000; i++ {
-			if err := c.Send(request(0, make([]byte, 32<<10))); err != nil {
-				break
+	t.Cleanup(func() { peer.Close() })
+	return c
+}
+
+func TestBackPressureBoundsTheWriteQueue(t *testing.T) {
+	// A peer that never reads: Send must block once the queue is full,
+	// rather than buffer without limit, and unblock when the connection dies.
+	// Small messages count with what each holds beyond its bytes, or a
+	// flood of tiny oneways would queue ten times the bound in memory.
+	for _, tc := range []struct {
+		name    string
+		payload int
+		most    int // messages to try
+	}{
+		{"32 KiB messages", 32 << 10, 10000},
+		{"small messages", 16, 1 << 20},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			const bound = 64 << 10
+			c := dialSilentPeer(t, &Options{MessageSizeMax: 1 << 20, MaxQueuedBytes: bound})
+			size := len(request(0, make([]byte, tc.payload)).Buf)
+			blocked := make(chan int, 1)
+			go func() {
+				sent := 0
+				for i := 0; i < tc.most; i++ {
+					if err := c.Send(request(0, make([]byte, tc.payload))); err != nil {
+						break
+					}
+					sent++
+				}
+				blocked <- sent
+			}()
+			select {
+			case n := <-blocked:
+				t.Fatalf("sent %d messages of %d bytes to a peer that does not read", n, size)
+			case <-time.After(500 * time.Millisecond):
 			}
-			sent++
-		}
-		blocked <- sent
-	}()
-	select {
-	case n := <-blocked:
-		t.Fatalf("sent %d messages of 32 KiB to a peer that does not read", n)
-	case <-time.After(500 * time.Millisecond):
-	}
-	c.mu.Lock()
-	q := c.queued
-	c.mu.Unlock()
-	if q > 64<<10+33<<10 {
-		t.Fatalf("queue holds %d bytes, bound is 64 KiB", q)
-	}
-	c.Abort(nil)
-	select {
-	case <-blocked:
-	case <-time.After(5 * time.Second):
-		t.Fatal("sender still blocked after the connection closed")
+			c.mu.Lock()
+			q, msgs := c.queued, c.queuedMsgs
+			c.mu.Unlock()
+			if held := q + msgs*messageOverhead; held > bound+size+messageOverhead {
+				t.Fatalf("queue holds %d messages of %d bytes (%d counted with what each holds); bound is %d",
+					msgs, size, held, bound)
+			}
+			c.Abort(nil)
+			select {
+			case <-blocked:
+			case <-time.After(5 * time.Second):
+				t.Fatal("sender still blocked after the connection closed")
+			}
+		})
 	}
 }
 
@@ -363,26 +388,8 @@ func TestACMClosesIdleConnectionsAndHeartbeatsOnDispatch(t *testing.T) {
 func TestOverrideReplacesQueuedMessage(t *testing.T) {
 	// Messages still in the write queue are replaced by newer ones with the
 	// same Override; the writer is held off by a peer that does not read.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	accepted := make(chan net.Conn, 1)
-	go func() {
-		nc, _ := ln.Accept()
-		_, _ = nc.Write(ice.ValidateConnectionMessage)
-		accepted <- nc
-	}()
-	addr := ln.Addr().(*net.TCPAddr)
-	opts := &Options{MessageSizeMax: 1 << 20, MaxQueuedBytes: 64 << 20}
-	c, err := Dial(context.Background(), ice.Endpoint{Type: ice.TCPEndpoint, Host: "127.0.0.1", Port: int32(addr.Port)}, opts, &echoHandler{}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := dialSilentPeer(t, &Options{MessageSizeMax: 1 << 20, MaxQueuedBytes: 64 << 20})
 	defer c.Abort(nil)
-	peer := <-accepted
-	defer peer.Close()
 	// Fill the socket buffers so later messages stay queued.
 	for i := 0; i < 64; i++ {
 		_ = c.Send(request(0, make([]byte, 256<<10)))
