@@ -107,7 +107,7 @@ type collector struct{ src Source }
 var (
 	sessionsDesc  = prometheus.NewDesc("floe_sessions", "Sessions open now.", nil, nil)
 	connsDesc     = prometheus.NewDesc("floe_client_connections", "Client connections open now, with or without a session.", nil, nil)
-	parkedDesc    = prometheus.NewDesc("floe_client_connections_parked", "Client connections idle long enough to hold no reader goroutine or buffer (plain TCP and TLS).", nil, nil)
+	parkedDesc    = prometheus.NewDesc("floe_client_connections_parked", "Client connections idle long enough to hold no reader goroutine or buffer (tcp, ssl, ws and wss).", nil, nil)
 	backendsDesc  = prometheus.NewDesc("floe_backend_connections", "Connections to servers open now (per endpoint in use: one, or up to backend_connections).", nil, nil)
 	createdDesc   = prometheus.NewDesc("floe_sessions_created_total", "Sessions created.", nil, nil)
 	destroyedDesc = prometheus.NewDesc("floe_sessions_destroyed_total", "Sessions ended, for any reason.", nil, nil)

@@ -34,7 +34,7 @@ type Stats struct {
 	Forwarded, Callbacks, Rejected uint64
 	ClientConnections              int // open client connections, with or without a session
 	// ParkedClientConnections are the client connections idle long
-	// enough to have given up their reader (plain TCP and TLS).
+	// enough to have given up their reader (tcp, ssl, ws and wss).
 	ParkedClientConnections int
 	// BackendConnections are the open connections floe made to servers:
 	// one per endpoint in use, or up to backend_connections each.

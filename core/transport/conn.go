@@ -76,9 +76,9 @@ type Options struct {
 	// PreferIPv6 dials a host name's IPv6 addresses before its IPv4 ones
 	// (Ice.PreferIPv6Address).
 	PreferIPv6 bool
-	// ParkIdleAfter lets a plain TCP or TLS connection idle for this long
-	// give up its reader goroutine until data arrives (see park.go); zero:
-	// never.
+	// ParkIdleAfter lets a connection (tcp, ssl, ws or wss) idle for this
+	// long give up its reader goroutine until data arrives (see park.go);
+	// zero: never.
 	ParkIdleAfter time.Duration
 	Log           hclog.Logger
 }
@@ -143,11 +143,11 @@ type Conn struct {
 	raw   syscall.RawConn
 	rawio *rawIO
 	// sock is the TCP socket itself, under TLS and WebSocket too, for
-	// parking; nil for wss, whose reader keeps what it has read.
+	// parking; nil for a ws or wss connection that may not park.
 	sock syscall.RawConn
-	// waiter is set on a ws connection that may park: its reader waits for
-	// each message on the socket, where the sweep can wake it (park.go,
-	// waitQuietly).
+	// waiter is set on a ws or wss connection that may park: its reader
+	// waits for each message outside the WebSocket library, where the sweep
+	// can wake it (park.go, waitQuietly).
 	waiter quietSocket
 	// readerOwns is set (under mu) while a reader goroutine owns the raw
 	// socket and closes it when it ends; closed is state == stateClosed,
@@ -161,7 +161,7 @@ type Conn struct {
 
 	// Parking (park.go).
 	parkRequested atomic.Bool
-	// waitingQuietly is set (under mu) while a ws reader waits in
+	// waitingQuietly is set (under mu) while a ws or wss reader waits in
 	// waitQuietly, the one place the sweep may interrupt it.
 	waitingQuietly bool
 	// probing says the request is a probe: read once, do not park.

@@ -174,8 +174,8 @@ func (c *Conn) quietLocked() bool {
 // waitQuietly is how the reader of a ws or wss connection waits for the
 // next message: outside the WebSocket library (quietSocket.awaitInput),
 // where the sweep's deadline can wake it, and not inside it, where a read
-// deadline closes the connection. Woken by the sweep on a quiet connection, it parks and
-// reports parked.
+// deadline closes the connection. Woken by the sweep on a quiet
+// connection, it parks and reports parked.
 func (c *Conn) waitQuietly() (parked bool, err error) {
 	for {
 		switch n, open := c.waiter.buffered(); {
@@ -208,9 +208,9 @@ func (c *Conn) waitQuietly() (parked bool, err error) {
 	}
 }
 
-// requestQuietPark wakes the reader of a quiet ws connection that waits in
-// waitQuietly, and only then: a reader inside the WebSocket library is left
-// alone.
+// requestQuietPark wakes the reader of a quiet ws or wss connection that
+// waits in waitQuietly, and only then: a reader inside the WebSocket
+// library is left alone.
 func (c *Conn) requestQuietPark() {
 	c.mu.Lock()
 	defer c.mu.Unlock()

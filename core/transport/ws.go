@@ -137,10 +137,9 @@ func (t wsTransport) Accept(ctx context.Context, nc net.Conn, ep *ice.Endpoint, 
 	_ = nc.SetDeadline(time.Time{})
 	c := newWSConn(wc, under, w.cork)
 	if tc, ok := nc.(*net.TCPConn); ok && !w.pipelined {
-		ws := c.(wsUnwrapper).unwrap()
-		ws.tcp, ws.br, ws.records = tc, br, records
+		c.tcp, c.br, c.records = tc, br, records
 	}
-	return c, nil
+	return c.netConn(), nil
 }
 
 // checkUpgradeRequest applies Ice's checks to an upgrade request; on failure
@@ -404,7 +403,7 @@ func (t wsTransport) Dial(ctx context.Context, ep *ice.Endpoint, opts *Options) 
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	return newWSConn(wc, under, nil), nil
+	return newWSConn(wc, under, nil).netConn(), nil
 }
 
 // wsConn is a WebSocket connection seen as the net.Conn the Ice connection
@@ -474,11 +473,6 @@ func (c *wsConn) awaitInput(sock syscall.RawConn) error {
 		return err != unix.EAGAIN
 	})
 }
-
-// wsUnwrapper is wsConn, or wssConn around it.
-type wsUnwrapper interface{ unwrap() *wsConn }
-
-func (c *wsConn) unwrap() *wsConn { return c }
 
 // recordWaiter is the TLS connection the WebSocket library of an accepted
 // wss connection hijacks and reads through. The reader waiting between
@@ -567,10 +561,14 @@ func (c wssConn) ConnectionState() tls.ConnectionState {
 	return c.under.(*tls.Conn).ConnectionState()
 }
 
-func newWSConn(wc *websocket.Conn, under net.Conn, cork *corkWriter) net.Conn {
-	c := &wsConn{Conn: websocket.NetConn(context.Background(), wc, websocket.MessageBinary), ws: wc, under: under,
+func newWSConn(wc *websocket.Conn, under net.Conn, cork *corkWriter) *wsConn {
+	return &wsConn{Conn: websocket.NetConn(context.Background(), wc, websocket.MessageBinary), ws: wc, under: under,
 		cork: cork}
-	if _, ok := under.(*tls.Conn); ok {
+}
+
+// netConn is c as the Ice connection sees it: on wss, with its TLS state.
+func (c *wsConn) netConn() net.Conn {
+	if _, ok := c.under.(*tls.Conn); ok {
 		return wssConn{c}
 	}
 	return c
